@@ -1,0 +1,304 @@
+"""The AlexNet network and its variants (Krizhevsky, Sutskever & Hinton 2012, Section 3 and Figure 2).
+
+One class builds every variant the book discusses, from one configuration:
+
+* ``"paper"``: the 2012 network as Section 3.5 and Figure 2 describe it. Five convolutional
+  layers with 96-256-384-384-256 kernels, split into two towers (the two GPUs of Section 3.2:
+  conv2, conv4 and conv5 see only their own tower, conv3 and the fully-connected layers see
+  both), ReLU (3.1), local response normalisation after conv1 and conv2 (3.3), overlapping
+  max-pooling after the normalisations and after conv5 (3.4), dropout on fc6 and fc7 (4.2),
+  and the initialisation of Section 5. Input 227x227 by default (see ``ceil_mode`` for 224).
+* ``"torchvision"``: ``torchvision.models.alexnet``: 64-192-384-256-256 kernels, one tower, no
+  LRN. Its ``state_dict`` has the same keys and shapes, so its pretrained weights load as they are.
+* ``"one-weird-trick"``: the one-column network of Krizhevsky (2014), footnote 1:
+  64-192-384-384-256 kernels, one tower.
+
+The module reads top to bottom as ``features`` -> ``avgpool`` -> ``classifier``, the layout of
+torchvision's model, so that indices in ``features`` and ``classifier`` mean the same in both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from alexnet.arithmetic import conv_output_size
+from alexnet.lrn import LocalResponseNorm
+
+__all__ = ["AlexNetConfig", "AlexNet", "build_model", "PRESETS"]
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
+INITS = ("paper", "pytorch")
+
+
+@dataclass(frozen=True)
+class AlexNetConfig:
+    """Everything that distinguishes one AlexNet variant from another.
+
+    Widths are given at full scale; ``width`` multiplies all of them (conv kernels and the
+    fully-connected layers) so that quick runs keep the layer structure at a fraction of the cost.
+    """
+
+    conv_channels: tuple[int, int, int, int, int] = (96, 256, 384, 384, 256)
+    fc_features: int = 4096
+    num_classes: int = 1000
+    image_size: int = 227
+    conv1_padding: int = 0
+    groups: int = 2  # 2 = the paper's two towers on conv2, conv4, conv5 (Section 3.2)
+    lrn: bool = True  # Section 3.3, after conv1 and conv2
+    lrn_size: int = 5
+    lrn_alpha: float = 1e-4
+    lrn_beta: float = 0.75
+    lrn_k: float = 2.0
+    overlapping_pool: bool = True  # Section 3.4: z=3, s=2 (False: z=2, s=2)
+    activation: str = "relu"  # Section 3.1 ("tanh" for the Figure 1 comparison)
+    dropout: float = 0.5  # Section 4.2, on fc6 and fc7
+    width: float = 1.0
+    ceil_mode: bool = False  # cuda-convnet's rounding: 224 px -> 55x55 after conv1
+    init: str = "paper"  # "paper": Section 5; "pytorch": PyTorch's default (torchvision's)
+
+    def __post_init__(self) -> None:
+        if len(self.conv_channels) != 5 or any(int(c) < 1 for c in self.conv_channels):
+            raise ValueError(f"conv_channels must be five positive integers, got {self.conv_channels!r}")
+        if self.groups not in (1, 2):
+            raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two towers), got {self.groups!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}")
+        if not self.width > 0:
+            raise ValueError(f"width must be a positive multiplier, got {self.width!r}")
+        if self.num_classes < 1:
+            raise ValueError(f"num_classes must be at least 1, got {self.num_classes!r}")
+        if self.image_size < 1:
+            raise ValueError(f"image_size must be a positive number of pixels, got {self.image_size!r}")
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        """Kernels per conv layer after the width multiplier, divisible by ``groups``."""
+        return tuple(_scaled(c, self.width, self.groups) for c in self.conv_channels)
+
+    @property
+    def hidden(self) -> int:
+        """Units in fc6 and fc7 after the width multiplier."""
+        return _scaled(self.fc_features, self.width, 1)
+
+
+def _scaled(n: int, width: float, multiple: int) -> int:
+    return max(multiple, multiple * round(n * width / multiple))
+
+
+PRESETS: dict[str, AlexNetConfig] = {
+    "paper": AlexNetConfig(),
+    "torchvision": AlexNetConfig(
+        conv_channels=(64, 192, 384, 256, 256),
+        image_size=224,
+        conv1_padding=2,
+        groups=1,
+        lrn=False,
+        init="pytorch",
+    ),
+    "one-weird-trick": AlexNetConfig(
+        conv_channels=(64, 192, 384, 384, 256),
+        image_size=224,
+        conv1_padding=2,
+        groups=1,
+        lrn=False,
+        init="pytorch",
+    ),
+}
+
+
+class AlexNet(nn.Module):
+    """AlexNet built from an :class:`AlexNetConfig`; see the module docstring for the variants."""
+
+    def __init__(self, config: AlexNetConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or AlexNetConfig()
+        c1, c2, c3, c4, c5 = cfg.channels
+        act = ACTIVATIONS[cfg.activation]
+        pool = (3, 2) if cfg.overlapping_pool else (2, 2)
+
+        def lrn() -> list[nn.Module]:
+            if not cfg.lrn:
+                return []
+            return [LocalResponseNorm(cfg.lrn_size, cfg.lrn_alpha, cfg.lrn_beta, cfg.lrn_k)]
+
+        pad = []
+        if cfg.ceil_mode:  # pad right and bottom so that floor rounding gives cuda-convnet's ceil
+            extra = _ceil_padding(cfg.image_size, 11, 4, cfg.conv1_padding)
+            if extra:
+                pad = [nn.ZeroPad2d((0, extra, 0, extra))]
+
+        self.features = nn.Sequential(
+            *pad,
+            nn.Conv2d(3, c1, kernel_size=11, stride=4, padding=cfg.conv1_padding),
+            act(),
+            *lrn(),
+            nn.MaxPool2d(*pool),
+            nn.Conv2d(c1, c2, kernel_size=5, padding=2, groups=cfg.groups),
+            act(),
+            *lrn(),
+            nn.MaxPool2d(*pool),
+            nn.Conv2d(c2, c3, kernel_size=3, padding=1),
+            act(),
+            nn.Conv2d(c3, c4, kernel_size=3, padding=1, groups=cfg.groups),
+            act(),
+            nn.Conv2d(c4, c5, kernel_size=3, padding=1, groups=cfg.groups),
+            act(),
+            nn.MaxPool2d(*pool),
+        )
+        side = self.feature_size(cfg.image_size)
+        if side < 1:
+            raise ValueError(
+                f"image_size={cfg.image_size} is too small for this network: the feature maps "
+                f"vanish before pool5; use at least {self.min_input_size} pixels"
+            )
+        self.avgpool = nn.AdaptiveAvgPool2d((side, side))
+        self.classifier = nn.Sequential(
+            nn.Dropout(cfg.dropout),
+            nn.Linear(c5 * side * side, cfg.hidden),
+            act(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.hidden, cfg.hidden),
+            act(),
+            nn.Linear(cfg.hidden, cfg.num_classes),
+        )
+        if cfg.init == "paper":
+            self.reset_parameters_paper()
+
+    def reset_parameters_paper(self) -> None:
+        """Section 5: weights from N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6 and fc7, else 0.
+
+        The paper's reason: a positive bias gives the ReLUs positive inputs early on, which
+        "accelerates the early stages of learning".
+        """
+        ones = {"conv2", "conv4", "conv5", "fc6", "fc7"}
+        for name, module in self.named_layers():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(module.weight, mean=0.0, std=0.01)
+                nn.init.constant_(module.bias, 1.0 if name in ones else 0.0)
+
+    def named_layers(self) -> Iterator[tuple[str, nn.Module]]:
+        """Each layer with the name the paper's numbering gives it: conv1, relu1, lrn1, pool1, ..., fc8.
+
+        Names follow the conv or fc layer they belong to; the dropout before fc6 is ``drop6``.
+        """
+        conv = 0
+        for module in self.features:
+            if isinstance(module, nn.Conv2d):
+                conv += 1
+            kind = _kind(module)
+            yield (f"{kind}{conv}" if conv else kind), module
+        yield "avgpool", self.avgpool
+        fc = conv
+        for module in self.classifier:
+            if isinstance(module, nn.Linear):
+                fc += 1
+                yield f"fc{fc}", module
+            elif isinstance(module, nn.Dropout):
+                yield f"drop{fc + 1}", module
+            else:
+                yield f"{_kind(module)}{fc}", module
+
+    def feature_size(self, size: int) -> int:
+        """Side of the pool5 output for a square input of ``size`` pixels (0 if it vanishes)."""
+        for module in self.features:
+            if isinstance(module, nn.ZeroPad2d):
+                size += module.padding[1]
+            elif isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
+                k, s, p = (_pair(getattr(module, a)) for a in ("kernel_size", "stride", "padding"))
+                if size + 2 * p < k:
+                    return 0
+                size = conv_output_size(size, k, s, p)
+        return size
+
+    @property
+    def min_input_size(self) -> int:
+        """The smallest square input that still leaves a pool5 output of at least 1x1."""
+        size = 1
+        while self.feature_size(size) < 1:
+            size += 1
+        return size
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise ``ValueError`` saying what was expected unless ``x`` is a float batch (N, 3, H, W)."""
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"AlexNet expects a torch.Tensor of shape (N, 3, H, W), got {type(x).__name__}")
+        if x.dim() != 4:
+            hint = " (a single image? add a batch dimension with x.unsqueeze(0))" if x.dim() == 3 else ""
+            raise ValueError(
+                f"AlexNet expects a batch of images of rank 4, (N, 3, H, W); got rank {x.dim()} "
+                f"with shape {tuple(x.shape)}{hint}"
+            )
+        if x.shape[1] != 3:
+            hint = " (channels-last? use x.permute(0, 3, 1, 2))" if x.shape[-1] == 3 else ""
+            raise ValueError(
+                f"AlexNet expects 3 colour channels in dimension 1, (N, 3, H, W); got shape {tuple(x.shape)}{hint}"
+            )
+        if not x.is_floating_point():
+            raise ValueError(
+                f"AlexNet expects floating-point images; got dtype {x.dtype}. Convert uint8 images "
+                f"with x.float() / 255 and normalise them (subtract the mean) before the network"
+            )
+        h, w = x.shape[-2:]
+        if min(h, w) < self.min_input_size:
+            raise ValueError(
+                f"AlexNet ({self.config.image_size}-pixel design) expects images of at least "
+                f"{self.min_input_size}x{self.min_input_size} pixels; got {h}x{w}"
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def build_model(name: str = "paper", **overrides) -> AlexNet:
+    """Build a preset (``"paper"``, ``"torchvision"``, ``"one-weird-trick"``) with overrides.
+
+    Any :class:`AlexNetConfig` field can be overridden, e.g.
+    ``build_model("paper", num_classes=10, width=0.25, image_size=99, lrn=False)``;
+    ``build_model("paper", image_size=224, ceil_mode=True)`` is the paper's 224-pixel reading.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(PRESETS)}")
+    known = {f.name for f in dataclasses.fields(AlexNetConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for build_model; options are: {', '.join(sorted(known))}")
+    if "conv_channels" in overrides:
+        overrides["conv_channels"] = tuple(overrides["conv_channels"])
+    return AlexNet(dataclasses.replace(PRESETS[name], **overrides))
+
+
+def _kind(module: nn.Module) -> str:
+    return {
+        nn.Conv2d: "conv",
+        nn.ReLU: "relu",
+        nn.Tanh: "tanh",
+        LocalResponseNorm: "lrn",
+        nn.MaxPool2d: "pool",
+        nn.ZeroPad2d: "pad",
+        nn.Dropout: "drop",
+        nn.Linear: "fc",
+        nn.AdaptiveAvgPool2d: "avgpool",
+    }.get(type(module), type(module).__name__.lower())
+
+
+def _pair(v) -> int:
+    return v[0] if isinstance(v, tuple) else v
+
+
+def _ceil_padding(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Zero columns to add on the right so that floor rounding gives the ceil-rounded size."""
+    want = conv_output_size(size, kernel, stride, padding, ceil_mode=True)
+    return max(0, (want - 1) * stride + kernel - (size + 2 * padding))

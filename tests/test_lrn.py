@@ -1,0 +1,62 @@
+"""The paper's LRN (Section 3.3): independent loop, torch's convention, the quoted worked example."""
+
+import pytest
+import torch
+
+from alexnet.lrn import LocalResponseNorm, local_response_norm, torch_alpha
+
+
+def lrn_loop(a, n, alpha, beta, k):
+    """The paper's formula, one channel at a time, with the sum's limits as printed."""
+    out = torch.empty_like(a)
+    channels = a.shape[1]
+    for i in range(channels):
+        lo, hi = max(0, i - n // 2), min(channels - 1, i + n // 2)
+        s = sum(a[:, j] ** 2 for j in range(lo, hi + 1))
+        out[:, i] = a[:, i] / (k + alpha * s) ** beta
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 7])
+def test_matches_loop_over_channels(n):
+    torch.manual_seed(0)
+    a = torch.randn(2, 11, 4, 5, dtype=torch.float64) * 10
+    torch.testing.assert_close(local_response_norm(a, n, 1e-4, 0.75, 2.0), lrn_loop(a, n, 1e-4, 0.75, 2.0))
+
+
+def test_matches_torch_with_alpha_times_n():
+    torch.manual_seed(1)
+    a = torch.randn(3, 96, 13, 13) * 20
+    ours = local_response_norm(a)  # paper defaults
+    theirs = torch.nn.LocalResponseNorm(5, alpha=torch_alpha(1e-4, 5), beta=0.75, k=2.0)(a)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    # with the paper's alpha passed unchanged, torch normalises n times less
+    unchanged = torch.nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)(a)
+    assert not torch.allclose(ours, unchanged, rtol=1e-4)
+
+
+def test_worked_example():
+    a = torch.tensor([0.0, 0.5272, 1.1392, 1.0331]).view(1, 4, 1, 1)
+    b = local_response_norm(a, size=3, alpha=1 / 3, beta=1.0, k=1.0)
+    assert b[0, 1, 0, 0].item() == pytest.approx(0.3457, abs=5e-5)
+
+
+def test_module_and_defaults():
+    m = LocalResponseNorm()
+    assert (m.size, m.alpha, m.beta, m.k) == (5, 1e-4, 0.75, 2.0)
+    x = torch.randn(1, 8, 3, 3)
+    torch.testing.assert_close(m(x), local_response_norm(x))
+    assert "paper convention" in repr(m)
+
+
+def test_works_on_rank_3_and_gradients_flow():
+    x = torch.randn(2, 6, 10, requires_grad=True)
+    local_response_norm(x).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_rejects_bad_input():
+    with pytest.raises(ValueError, match="rank >= 3"):
+        local_response_norm(torch.randn(4, 5))
+    with pytest.raises(ValueError, match="size"):
+        local_response_norm(torch.randn(1, 4, 2, 2), size=0)
