@@ -162,3 +162,13 @@ def test_min_input_size_is_exact():
 def test_too_small_image_size_in_config():
     with pytest.raises(ValueError, match="too small"):
         AlexNet(AlexNetConfig(image_size=40))
+
+
+def test_kaiming_init_option_for_quick_runs():
+    torch.manual_seed(0)
+    model = build_model("paper", init="kaiming")
+    conv1 = dict(model.named_layers())["conv1"]
+    assert conv1.weight.std().item() == pytest.approx((2 / (3 * 11 * 11)) ** 0.5, rel=0.05)
+    assert torch.all(conv1.bias == 0)
+    with pytest.raises(ValueError, match="init must be one of"):
+        build_model("paper", init="xavier")
