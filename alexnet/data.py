@@ -6,17 +6,54 @@
   own colour family on a textured background, at a random place, size and shade. Both cues
   (shape and colour) carry the class, so that a reduced-scale AlexNet with the paper's
   initialisation, which starts slowly without batch normalisation, learns it in a CPU minute.
+* ``"photos"``: real colour photographs that scikit-image, scikit-learn and matplotlib ship
+  (``PHOTOS`` names each one's source and licence): the whole photos for pictures, or patches
+  of them for a small real-image task, "which photo did this patch come from?".
+* ``"cifar10"``, ``"imagenette"`` and ``"imagefolder"`` (an ImageNet-style ``train/`` and ``val/``
+  tree of class folders): files on disk, fetched with torchvision only when ``download=True``.
+  The 256-pixel sets get the paper's preprocessing (Section 2): shorter side rescaled to 256,
+  the central 256x256 patch cropped; they are decoded once into a uint8 array file on disk (the
+  decode-once cache) and memory-mapped on later runs, so that no epoch decodes a JPEG again.
+  Subtract the training set's mean RGB with ``to_input(images, channel_mean(train.images))``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import math
+import os
+import pickle
+import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["ImageTensorDataset", "load_dataset", "synthetic", "SYNTHETIC_SHAPES", "channel_mean", "to_input"]
+__all__ = [
+    "ImageTensorDataset",
+    "CachedImageDataset",
+    "CorruptImageError",
+    "load_dataset",
+    "synthetic",
+    "SYNTHETIC_SHAPES",
+    "Photo",
+    "PHOTOS",
+    "photos",
+    "photo_credits",
+    "cifar10",
+    "imagenette",
+    "image_folder",
+    "decode_image",
+    "decode_cached",
+    "channel_mean",
+    "to_input",
+    "LOADERS",
+]
 
 SPLIT_SEEDS = {"train": 0, "val": 1, "test": 2}
 
@@ -127,12 +164,463 @@ def _draw(labels, names, num_classes, grid, g) -> torch.Tensor:
     return (rgb.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 3, 1, 2).contiguous()
 
 
+# ----------------------------------------------------------------------------- decoding (Section 2)
+
+
+class CorruptImageError(ValueError):
+    """An image file that PIL cannot decode; the message names the file."""
+
+
+def _to_rgb(image):
+    """Any PIL mode (grayscale, palette, CMYK, RGBA, 16-bit) as 8-bit RGB: the network sees three channels."""
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")  # PIL's advice for palettes with transparency; the alpha is then dropped
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.point(lambda v: v / 256).convert("L")  # 16-bit grey to 8-bit
+    return image.convert("RGB")
+
+
+def decode_image(path: str | os.PathLike, image_size: int | None = 256) -> torch.Tensor:
+    """Decode one image file into uint8 RGB (3, H, W), with the paper's preprocessing (Section 2).
+
+    "Given a rectangular image, we first rescaled the image such that the shorter side was of
+    length 256, and then cropped out the central 256x256 patch": with ``image_size=256`` this is
+    torchvision's ``Resize(256)`` then ``CenterCrop(256)`` on the PIL image. ``image_size=None``
+    keeps the image's own size. Grayscale, palette and CMYK images become RGB. A file that cannot
+    be decoded raises :class:`CorruptImageError` naming it.
+    """
+    from PIL import Image, UnidentifiedImageError
+    from torchvision.transforms import functional as F
+
+    try:
+        with Image.open(path) as image:
+            image = _to_rgb(image)  # convert() loads the pixels: a truncated file fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise CorruptImageError(f"cannot decode image {os.fspath(path)!r}: {error}") from error
+    if image_size is not None:
+        image = F.center_crop(F.resize(image, image_size), image_size)
+    return F.pil_to_tensor(image)
+
+
+class _Decoder(Dataset):
+    """Files to (index, image or None, error message): lets a DataLoader decode in worker processes."""
+
+    def __init__(self, files: Sequence[Path], image_size: int) -> None:
+        self.files, self.image_size = files, image_size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int):
+        try:
+            return index, decode_image(self.files[index], self.image_size), ""
+        except CorruptImageError as error:
+            return index, None, str(error)
+
+
+# ----------------------------------------------------------------------------- the decode-once cache
+
+
+class CachedImageDataset(ImageTensorDataset):
+    """An :class:`ImageTensorDataset` whose images are memory-mapped from a decode-once cache file.
+
+    ``files`` are the decoded files (relative to the tree), ``skipped`` the files that could not
+    be decoded, ``mean_rgb`` the images' mean RGB in [0, 1] (what Section 2 subtracts),
+    ``cache_path`` the array file.
+    """
+
+    def __init__(self, images, labels, classes, *, files, skipped, mean_rgb, cache_path) -> None:
+        super().__init__(images, labels, classes)
+        self.files, self.skipped, self.cache_path = list(files), list(skipped), Path(cache_path)
+        self.mean_rgb = torch.tensor(mean_rgb, dtype=torch.float32)
+
+
+CACHE_FORMAT = 1
+
+
+def decode_cached(
+    files: Sequence[str | os.PathLike],
+    labels: Sequence[int],
+    classes: Sequence[str],
+    cache_path: str | os.PathLike,
+    image_size: int = 256,
+    on_error: str = "skip",
+    num_workers: int = 0,
+    progress: bool = True,
+    base: str | os.PathLike | None = None,
+) -> CachedImageDataset:
+    """Decode ``files`` once into a uint8 array file at ``cache_path`` (``.npy`` + ``.json``), then reuse it.
+
+    The first call decodes every file with :func:`decode_image` (a progress bar shows it; with
+    ``num_workers > 0`` a DataLoader decodes in parallel) into ``<cache_path>.npy`` written under a
+    temporary name and renamed when complete; ``<cache_path>.json`` (labels, classes, files, the
+    skipped files, the mean RGB) is written last, the same way, and marks the cache as complete.
+    Later calls memory-map the array: nothing is decoded again. A corrupt file is skipped with a
+    warning naming it (``on_error="skip"``) or stops the build (``on_error="raise"``); the
+    skipped files are listed again, with a warning, every time the cache is reused.
+    """
+    if on_error not in ("skip", "raise"):
+        raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}")
+    if len(files) != len(labels):
+        raise ValueError(f"got {len(files)} files but {len(labels)} labels")
+    if len(labels) and (min(labels) < 0 or max(labels) >= len(classes)):
+        raise ValueError(f"labels must lie in [0, {len(classes) - 1}] for {len(classes)} classes")
+    cache_path = Path(cache_path)
+    array_path, meta_path = (
+        cache_path.with_name(cache_path.name + ".npy"),
+        cache_path.with_name(cache_path.name + ".json"),
+    )
+    if not (meta_path.exists() and array_path.exists()):
+        _build_cache(files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base)
+    return _open_cache(array_path, meta_path)
+
+
+def _build_cache(files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base):
+    from tqdm.auto import tqdm
+
+    array_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_array = array_path.with_name(f"{array_path.name}.{os.getpid()}.tmp")
+    array = np.lib.format.open_memmap(
+        tmp_array, mode="w+", dtype=np.uint8, shape=(len(files), 3, image_size, image_size)
+    )
+    kept_labels, kept_files, skipped = [], [], []
+    total = np.zeros(3, dtype=np.float64)
+    name = (lambda f: os.path.relpath(f, base)) if base is not None else os.fspath
+    loader = DataLoader(_Decoder([Path(f) for f in files], image_size), batch_size=None, num_workers=num_workers)
+    try:
+        for index, image, error in tqdm(
+            loader, total=len(files), desc=f"decoding {array_path.stem}", disable=not progress
+        ):
+            if image is None:
+                if on_error == "raise":
+                    raise CorruptImageError(error)
+                warnings.warn(f"skipped a corrupt image: {error}", stacklevel=3)
+                skipped.append(name(files[index]))
+                continue
+            array[len(kept_labels)] = image.numpy()
+            total += image.double().sum(dim=(1, 2)).numpy()
+            kept_labels.append(int(labels[index]))
+            kept_files.append(name(files[index]))
+        array.flush()
+        del array
+        os.replace(tmp_array, array_path)
+    except BaseException:
+        tmp_array.unlink(missing_ok=True)
+        raise
+    pixels = max(1, len(kept_labels) * image_size * image_size)
+    meta = {
+        "format": CACHE_FORMAT,
+        "count": len(kept_labels),
+        "image_size": image_size,
+        "classes": list(classes),
+        "labels": kept_labels,
+        "files": kept_files,
+        "skipped": skipped,
+        "mean_rgb": (total / pixels / 255.0).tolist(),
+    }
+    tmp_meta = meta_path.with_name(f"{meta_path.name}.{os.getpid()}.tmp")
+    tmp_meta.write_text(json.dumps(meta))
+    os.replace(tmp_meta, meta_path)
+
+
+def _open_cache(array_path: Path, meta_path: Path) -> CachedImageDataset:
+    meta = json.loads(meta_path.read_text())
+    # mode "c" (copy-on-write) gives a writable view, so torch.from_numpy accepts it; the file is never changed
+    array = np.load(array_path, mmap_mode="c")
+    count, size = meta["count"], meta["image_size"]
+    if meta.get("format") != CACHE_FORMAT or array.shape[0] < count or array.shape[1:] != (3, size, size):
+        raise ValueError(
+            f"the cache {os.fspath(array_path)!r} does not match its {meta_path.name}; delete both to rebuild"
+        )
+    if meta["skipped"]:
+        warnings.warn(
+            f"{len(meta['skipped'])} corrupt image(s) were skipped when this cache was built: "
+            + ", ".join(meta["skipped"][:10])
+            + (" ..." if len(meta["skipped"]) > 10 else ""),
+            stacklevel=3,
+        )
+    return CachedImageDataset(
+        torch.from_numpy(array[:count]),
+        torch.tensor(meta["labels"], dtype=torch.long),
+        meta["classes"],
+        files=meta["files"],
+        skipped=meta["skipped"],
+        mean_rgb=meta["mean_rgb"],
+        cache_path=array_path,
+    )
+
+
+# ----------------------------------------------------------------------------- ImageNet-style folders
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".gif", ".tif", ".tiff", ".webp")
+
+
+def image_folder(
+    split: str = "train",
+    root: str | os.PathLike = "data",
+    download: bool = False,
+    image_size: int = 256,
+    cache_dir: str | os.PathLike | None = None,
+    on_error: str = "skip",
+    num_workers: int = 0,
+    progress: bool = True,
+) -> CachedImageDataset:
+    """An ImageNet-style tree ``root/<split>/<class>/<image>`` (classes: the folder names, sorted).
+
+    Images get the paper's preprocessing (:func:`decode_image`) and go through the decode-once
+    cache (:func:`decode_cached`), kept in ``cache_dir`` (default ``root/.alexnet-cache``) under a
+    name that changes when the list of files or their sizes change.
+    """
+    if download:
+        raise ValueError(
+            "an image folder cannot be downloaded: put your images in root/train/<class>/ and root/val/<class>/"
+        )
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val' for an image folder, got {split!r}")
+    root = Path(root)
+    folder = root / split
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"no image folder at {os.fspath(folder)!r}: expected {os.fspath(root)}/{split}/<class name>/<image files> "
+            "(the layout of ImageNet's train and val sets after sorting val into class folders)"
+        )
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise FileNotFoundError(
+            f"{os.fspath(folder)!r} has no class folders: expected {split}/<class name>/<image files>"
+        )
+    files, labels = [], []
+    for label, name in enumerate(classes):
+        for path in sorted((folder / name).rglob("*")):
+            if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith("."):
+                files.append(path)
+                labels.append(label)
+    if not files:
+        raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {os.fspath(folder)!r}")
+    digest = hashlib.sha1()
+    for path in files:
+        digest.update(f"{path.relative_to(root)}:{path.stat().st_size}\n".encode())
+    cache_name = f"{split}-{image_size}px-{digest.hexdigest()[:12]}"
+    cache_path = Path(cache_dir if cache_dir is not None else root / ".alexnet-cache") / cache_name
+    return decode_cached(files, labels, classes, cache_path, image_size, on_error, num_workers, progress, base=root)
+
+
+# ----------------------------------------------------------------------------- Imagenette and CIFAR-10
+
+IMAGENETTE_FOLDERS = {"full": "imagenette2", "320px": "imagenette2-320", "160px": "imagenette2-160"}
+
+
+def imagenette(
+    split: str = "train", root: str | os.PathLike = "data", download: bool = False, size: str = "320px", **options
+) -> CachedImageDataset:
+    """Imagenette (10 easy ImageNet classes, fast.ai), fetched with torchvision's loader when ``download=True``.
+
+    ``size`` picks the archive ("320px", the default, has shorter sides of 320 >= 256 and is
+    about 330 MB; "full"; "160px"). The images then go through :func:`image_folder`, so that
+    they get the paper's preprocessing and the decode-once cache; ``options`` go there.
+    """
+    if size not in IMAGENETTE_FOLDERS:
+        raise ValueError(f"size must be one of {sorted(IMAGENETTE_FOLDERS)}, got {size!r}")
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val' for Imagenette, got {split!r}")
+    from torchvision.datasets import Imagenette
+
+    folder = Path(root) / IMAGENETTE_FOLDERS[size]
+    if download:
+        Imagenette(os.fspath(root), split=split, size=size, download=True)
+    if not (folder / split).is_dir():
+        url = Imagenette._ARCHIVES[size][0]
+        raise FileNotFoundError(
+            f"Imagenette ({size}) not found at {os.fspath(folder / split)!r}: call "
+            f"load_dataset('imagenette', root={os.fspath(root)!r}, download=True), or download {url} and extract it into "
+            f"{os.fspath(root)!r}"
+        )
+    dataset = image_folder(split, folder, **options)
+    names = getattr(Imagenette, "_WNID_TO_CLASS", {})
+    dataset.classes = [names.get(wnid, (wnid,))[0] for wnid in dataset.classes]
+    return dataset
+
+
+CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+
+
+def cifar10(split: str = "train", root: str | os.PathLike = "data", download: bool = False) -> ImageTensorDataset:
+    """CIFAR-10 (Krizhevsky 2009): 32x32 images in 10 classes, 50,000 for training and 10,000 for testing.
+
+    Reads the pickled batches of the Python version (``root/cifar-10-batches-py``), which
+    ``download=True`` fetches with torchvision's ``CIFAR10``. ``"val"`` and ``"test"`` both
+    name the test batch. The images are already raw pixels, so no cache is needed.
+    """
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"split must be 'train', 'val' or 'test' for CIFAR-10, got {split!r}")
+    folder = Path(root) / CIFAR10_FOLDER
+    batches = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+    if download and not all((folder / b).exists() for b in [*batches, "batches.meta"]):
+        from torchvision.datasets import CIFAR10
+
+        CIFAR10(os.fspath(root), train=split == "train", download=True)
+    missing = [b for b in [*batches, "batches.meta"] if not (folder / b).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"CIFAR-10 not found at {os.fspath(folder)!r} (missing {', '.join(missing)}): call "
+            f"load_dataset('cifar10', root={os.fspath(root)!r}, download=True), or download {CIFAR10_URL} "
+            f"and extract it into {os.fspath(root)!r}"
+        )
+    classes = [str(c) for c in _unpickle(folder / "batches.meta")["label_names"]]
+    images, labels = [], []
+    for name in batches:
+        batch = _unpickle(folder / name)
+        data = np.asarray(batch.get("data"))
+        if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+            raise ValueError(
+                f"{os.fspath(folder / name)!r}: expected 'data' as uint8 rows of 3072 pixels, got {data.dtype} {data.shape}"
+            )
+        if len(batch.get("labels", ())) != len(data):
+            raise ValueError(
+                f"{os.fspath(folder / name)!r}: {len(data)} images but {len(batch.get('labels', ()))} labels"
+            )
+        images.append(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()))
+        labels.append(torch.tensor(batch["labels"], dtype=torch.long))
+    return ImageTensorDataset(torch.cat(images), torch.cat(labels), classes)
+
+
+def _unpickle(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            batch = pickle.load(f, encoding="latin1")
+    except (pickle.UnpicklingError, EOFError, ValueError) as error:
+        raise ValueError(f"{os.fspath(path)!r} is not a CIFAR-10 batch file: {error}") from error
+    if not isinstance(batch, dict):
+        raise ValueError(f"{os.fspath(path)!r} is not a CIFAR-10 batch file (expected a pickled dict)")
+    return batch
+
+
+# ----------------------------------------------------------------------------- photos shipped by installed packages
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A colour photograph that an installed package ships, with its source and licence."""
+
+    name: str
+    package: str  # the importable package whose folder holds the file
+    file: str  # the path inside that package
+    source: str
+    licence: str
+
+
+# Sources and licences as each package documents them: scikit-image in the docstrings of
+# skimage.data (astronaut, chelsea, coffee, rocket, immunohistochemistry), scikit-learn in
+# sklearn/datasets/images/README.txt; matplotlib's sample_data README names no licence.
+PHOTOS: tuple[Photo, ...] = (
+    Photo("astronaut", "skimage", "data/astronaut.png",
+          "Eileen Collins, NASA Great Images database (scikit-image)", "public domain: no known copyright restrictions"),
+    Photo("chelsea", "skimage", "data/chelsea.png",
+          "Chelsea the cat, photographed by Stefan van der Walt (scikit-image)", "CC0"),
+    Photo("coffee", "skimage", "data/coffee.png",
+          "a coffee cup, Pikolo Espresso Bar, photographed by Rachel Michetti (scikit-image)", "CC0"),
+    Photo("rocket", "skimage", "data/rocket.jpg",
+          "DSCOVR lifting off on a Falcon 9, SpaceX Photos on Flickr (scikit-image)", "public domain, released by SpaceX"),
+    Photo("ihc", "skimage", "data/ihc.png",
+          "immunohistochemical staining of colonic glands, Center for Microscopy And Molecular Imaging (scikit-image)",
+          "no known copyright restrictions"),
+    Photo("china", "sklearn", "datasets/images/china.jpg",
+          "danielbuechele on Flickr, retrieved by Robert Layton (scikit-learn)", "CC BY 2.0"),
+    Photo("flower", "sklearn", "datasets/images/flower.jpg",
+          "vultilion on Flickr, retrieved by Robert Layton (scikit-learn)", "CC BY 2.0"),
+    Photo("grace_hopper", "matplotlib", "mpl-data/sample_data/grace_hopper.jpg",
+          "U.S. Navy portrait of Grace Hopper (matplotlib sample data)",
+          "public domain as a work of the U.S. federal government (matplotlib names no licence)"),
+)  # fmt: skip
+
+PIP_NAMES = {"skimage": "scikit-image", "sklearn": "scikit-learn", "matplotlib": "matplotlib"}
+
+
+def photo_credits() -> list[str]:
+    """One line per photo: its name, source and licence (print them under any picture of them)."""
+    return [f"{p.name}: {p.source}; licence: {p.licence}" for p in PHOTOS]
+
+
+def _photo_path(photo: Photo) -> Path:
+    spec = importlib.util.find_spec(photo.package)
+    if spec is None or spec.origin is None:
+        raise ImportError(
+            f"the 'photos' dataset needs {PIP_NAMES[photo.package]} for the photo {photo.name!r}: "
+            f"pip install {PIP_NAMES[photo.package]} (or pip install 'alexnet[dev]')"
+        )
+    path = Path(spec.origin).parent / photo.file
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{PIP_NAMES[photo.package]} is installed but does not ship {photo.file} ({photo.name!r})"
+        )
+    return path
+
+
+def photos(
+    split: str = "train",
+    image_size: int = 256,
+    patch_size: int | None = None,
+    patches_per_photo: int = 32,
+    seed: int = 0,
+) -> ImageTensorDataset:
+    """The photos of ``PHOTOS`` (label = index in ``PHOTOS``), or patches of them.
+
+    Without ``patch_size``: the whole photos with the paper's preprocessing (shorter side to
+    ``image_size``, centre crop), split ``"train"`` only. With ``patch_size``: a small real-image
+    task, "which photo did this patch come from?". Each photo, at ``image_size``, is cut into four
+    quadrants like a chessboard: training patches come from the top-left and bottom-right
+    quadrants, validation patches from the other two, so that no pixel is in both splits.
+    ``patches_per_photo`` patches per photo at random places (seeded), half from each quadrant.
+    """
+    if split not in SPLIT_SEEDS:
+        raise ValueError(f"split must be one of {sorted(SPLIT_SEEDS)}, got {split!r}")
+    if image_size < 8:
+        raise ValueError(f"image_size must be at least 8, got {image_size}")
+    full = torch.stack([decode_image(_photo_path(p), image_size) for p in PHOTOS])
+    names = [p.name for p in PHOTOS]
+    if patch_size is None:
+        if split != "train":
+            raise ValueError(
+                f"the whole photos have one split, 'train'; pass patch_size for 'train'/'val' patches (got {split!r})"
+            )
+        return ImageTensorDataset(full, torch.arange(len(PHOTOS)), names)
+    if split == "test":
+        raise ValueError("photo patches have two splits, 'train' and 'val' (two quadrants each)")
+    half = image_size // 2
+    if not 1 <= patch_size <= half:
+        raise ValueError(f"patch_size must lie in [1, {half}] (half of image_size={image_size}), got {patch_size}")
+    if patches_per_photo < 1:
+        raise ValueError(f"patches_per_photo must be at least 1, got {patches_per_photo}")
+    quadrants = [(0, 0), (half, half)] if split == "train" else [(0, half), (half, 0)]
+    g = torch.Generator().manual_seed(1_000_003 * seed + SPLIT_SEEDS[split])
+    offsets = torch.randint(0, half - patch_size + 1, (len(PHOTOS), patches_per_photo, 2), generator=g)
+    patches, labels = [], []
+    for label in range(len(PHOTOS)):
+        for k in range(patches_per_photo):
+            qy, qx = quadrants[k % 2]
+            y, x = qy + int(offsets[label, k, 0]), qx + int(offsets[label, k, 1])
+            patches.append(full[label, :, y : y + patch_size, x : x + patch_size])
+            labels.append(label)
+    return ImageTensorDataset(torch.stack(patches), torch.tensor(labels), names)
+
+
 # ----------------------------------------------------------------------------- preprocessing
 
 
 def channel_mean(images: torch.Tensor) -> torch.Tensor:
-    """Mean RGB of uint8 images (N, 3, H, W), in [0, 1]: what Section 2 subtracts from each pixel."""
-    return images.float().mean(dim=(0, 2, 3)) / 255.0
+    """Mean RGB of uint8 images (N, 3, H, W), in [0, 1]: what Section 2 subtracts from each pixel.
+
+    Large (e.g. memory-mapped) sets are summed a chunk at a time, so that no float copy of the
+    whole set is made.
+    """
+    if images.numel() <= 2**26:
+        return images.float().mean(dim=(0, 2, 3)) / 255.0
+    total = torch.zeros(3, dtype=torch.float64)
+    step = max(1, 2**24 // images[0].numel())
+    for start in range(0, len(images), step):
+        total += images[start : start + step].double().sum(dim=(0, 2, 3))
+    return (total / (images.numel() // 3) / 255.0).float()
 
 
 def to_input(images: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
@@ -145,7 +633,17 @@ def to_input(images: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- entry point
 
-LOADERS: dict[str, Callable[..., ImageTensorDataset]] = {}
+
+def _photos_loader(split: str = "train", root=None, download: bool = False, **options) -> ImageTensorDataset:
+    return photos(split, **options)  # shipped with installed packages: nothing to find under root or download
+
+
+LOADERS: dict[str, Callable[..., ImageTensorDataset]] = {
+    "photos": _photos_loader,
+    "cifar10": cifar10,
+    "imagenette": imagenette,
+    "imagefolder": image_folder,
+}
 
 
 def load_dataset(name: str, split: str = "train", root: str = "data", download: bool = False, **options) -> Dataset:
