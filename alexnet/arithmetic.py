@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["conv_output_size", "LayerRow", "layer_table", "totals"]
+__all__ = ["conv_output_size", "LayerRow", "layer_table", "totals", "format_table"]
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int = 0, ceil_mode: bool = False) -> int:
@@ -131,3 +131,16 @@ def totals(rows: Sequence[LayerRow]) -> dict[str, int]:
         "neurons": sum(r.neurons for r in rows),
         "activations": sum(r.activations for r in rows),
     }
+
+
+def format_table(rows: Sequence[LayerRow]) -> str:
+    """The layer table as aligned text, with a totals line: what the chapters print."""
+    header = f"{'layer':<8} {'kind':<18} {'output':>15} {'params':>12} {'MACs':>13} {'neurons':>9}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        shape = "x".join(str(s) for s in r.output_shape)
+        lines.append(f"{r.name:<8} {r.kind:<18} {shape:>15} {r.params:>12,} {r.macs:>13,} {r.neurons:>9,}")
+    t = totals(rows)
+    lines.append("-" * len(header))
+    lines.append(f"{'total':<8} {'':<18} {'':>15} {t['params']:>12,} {t['macs']:>13,} {t['neurons']:>9,}")
+    return "\n".join(lines)

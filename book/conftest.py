@@ -7,4 +7,3 @@ for a maintainer who checks full mode on a GPU on purpose.
 import os
 
 os.environ.setdefault("ALEXNET_QUICK", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")

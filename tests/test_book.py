@@ -1,0 +1,96 @@
+"""The book's structure: config, table of contents, chapter conventions, and a build with -W."""
+
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = str(pathlib.Path(sys.executable).with_name("jupyter-book"))
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+
+
+def config_value(key: str) -> str:
+    text = (ROOT / "_config.yml").read_text()
+    section, field = key.split(".")
+    block = re.search(rf"^{section}:\n((?:[ \t]+.*\n)+)", text, re.M).group(1)
+    return re.search(rf"^\s+{field}:\s*\"?([^\"\n]+)\"?", block, re.M).group(1).strip()
+
+
+def toc_files() -> list[str]:
+    return re.findall(r"(?:file|root):\s*(\S+)", (ROOT / "_toc.yml").read_text())
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def test_every_chapter_is_in_the_toc_and_every_entry_exists():
+    listed = toc_files()
+    for entry in listed:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry
+    for chapter in CHAPTERS:
+        assert str(chapter.relative_to(ROOT).with_suffix("")) in listed
+
+
+def test_config_is_jupyter_book_1_without_execution():
+    text = (ROOT / "_config.yml").read_text()
+    assert re.search(r'execute_notebooks:\s*"?off"?', text)
+    assert "book/references.bib" in text
+    assert config_value("launch_buttons.colab_url").startswith("https://colab.research.google.com")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_opens_with_badge_colab_cell_and_mode(chapter):
+    repo = config_value("repository.url")
+    owner_repo = repo.removeprefix("https://github.com/")
+    first, colab, mode, hardware = cells(chapter)[:4]
+    badge = f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{chapter.name}"
+    assert badge in "".join(first["source"]), "the Open in Colab badge must point at this notebook"
+    colab_src = "".join(colab["source"])
+    assert colab_src.startswith("# NBVAL_SKIP") and "google.colab" in colab_src
+    assert f'REPO = "{repo}"' in colab_src, "the install cell must use the repository url of _config.yml"
+    assert "cuda.is_available" in colab_src
+    assert "mode_name()" in "".join(mode["source"])
+    assert "".join(hardware["source"]).startswith("# NBVAL_IGNORE_OUTPUT")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_exercises_with_a_hidden_solution(chapter):
+    markdown = "".join("".join(c["source"]) for c in cells(chapter) if c["cell_type"] == "markdown")
+    assert "## Exercises" in markdown
+    assert ":class: dropdown" in markdown
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_cites_the_paper_and_defines_no_code(chapter):
+    sources = cells(chapter)
+    markdown = "".join("".join(c["source"]) for c in sources if c["cell_type"] == "markdown")
+    assert re.search(r"\{cite:[pt]\}`[^`]*krizhevsky2012imagenet", markdown)
+    assert re.search(r"Section \d|Figure \d|Table \d", markdown)
+    for cell in sources:
+        if cell["cell_type"] == "code":
+            assert not re.search(r"^(def|class) \w+", "".join(cell["source"]), re.M), (
+                "chapters import code from alexnet"
+            )
+
+
+def test_book_builds_with_warnings_as_errors(tmp_path):
+    result = subprocess.run(
+        [JUPYTER_BOOK, "build", str(ROOT), "-W", "--keep-going", "--path-output", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = tmp_path / "_build" / "html"
+    for entry in toc_files():
+        page = html / f"{entry}.html"
+        assert page.exists(), page
+    for chapter in CHAPTERS:
+        page = (html / "book" / f"{chapter.stem}.html").read_text()
+        assert "colab.research.google.com/github/" in page
+        assert "Mode: " in page  # the committed outputs are shown
