@@ -1,0 +1,24 @@
+"""Shared fixtures: one build of the book per test session."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = str(pathlib.Path(sys.executable).with_name("jupyter-book"))
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> pathlib.Path:
+    """Build the book with warnings as errors into a temporary folder; return its html folder."""
+    out = tmp_path_factory.mktemp("book")
+    result = subprocess.run(
+        [JUPYTER_BOOK, "build", str(ROOT), "-W", "--keep-going", "--path-output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, "jupyter-book build -W failed:\n" + result.stdout[-4000:] + result.stderr[-4000:]
+    return out / "_build" / "html"
