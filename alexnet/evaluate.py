@@ -1,10 +1,10 @@
-"""Error rates as the paper reports them: top-1 and top-5 (Section 6, Tables 1 and 2)."""
+"""Error rates as the paper reports them: top-1 and top-5 (Section 6, Tables 1 and 2), and ten-crop testing (Section 4.1)."""
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["topk_error"]
+__all__ = ["topk_error", "ten_crop_predict", "center_crop_predict"]
 
 
 def topk_error(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> dict[int, float]:
@@ -29,3 +29,64 @@ def topk_error(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...] 
     top = logits.topk(min(max(ks), classes), dim=1).indices
     hit = top == targets.unsqueeze(1)
     return {k: 1.0 - hit[:, : min(k, classes)].any(dim=1).float().mean().item() for k in ks}
+
+
+def _predict(
+    model: torch.nn.Module, images: torch.Tensor, views, mean: torch.Tensor | None, batch_size: int
+) -> torch.Tensor:
+    """Softmax probabilities averaged over the views (N, V, 3, s, s) that ``views`` makes of each image."""
+    from alexnet.data import to_input
+
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must have shape (N, 3, H, W), got {tuple(images.shape)}")
+    if images.dtype == torch.uint8 and mean is None:
+        raise ValueError("uint8 images need the training set's mean RGB (mean=channel_mean(train.images))")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch_size):
+                crops = views(images[start : start + batch_size].to(device))
+                n, v = crops.shape[:2]
+                x = crops.flatten(0, 1)
+                x = to_input(x, mean) if x.dtype == torch.uint8 else x.float()
+                out.append(model(x).softmax(dim=1).view(n, v, -1).mean(dim=1).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def ten_crop_predict(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    size: int = 224,
+    mean: torch.Tensor | None = None,
+    batch_size: int = 64,
+) -> torch.Tensor:
+    """Section 4.1 at test time: the softmax outputs on ten patches of each image, averaged.
+
+    The patches are :func:`alexnet.augment.ten_crop`'s (four corners, centre, and their
+    reflections). ``images`` are uint8 (then ``mean``, the training set's mean RGB, is
+    subtracted as :func:`alexnet.data.to_input` does) or already the network's float input.
+    Returns probabilities (N, classes); the model is used in eval mode and left as it was.
+    """
+    from alexnet.augment import ten_crop
+
+    return _predict(model, images, lambda x: ten_crop(x, size), mean, batch_size)
+
+
+def center_crop_predict(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    size: int = 224,
+    mean: torch.Tensor | None = None,
+    batch_size: int = 64,
+) -> torch.Tensor:
+    """The single-patch baseline for :func:`ten_crop_predict`: softmax outputs on the central patch."""
+    from alexnet.augment import center_crop
+
+    return _predict(model, images, lambda x: center_crop(x, size).unsqueeze(1), mean, batch_size)
