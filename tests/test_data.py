@@ -1,9 +1,29 @@
-"""The embedded synthetic dataset and the in-memory dataset type."""
+"""The datasets: synthetic, photos, image folders with the decode-once cache, Imagenette and CIFAR-10 (offline fakes)."""
 
+import importlib.util
+import json
+import pickle
+import warnings
+
+import numpy as np
 import pytest
 import torch
+from PIL import Image
+from torchvision import transforms as T
 
-from alexnet.data import ImageTensorDataset, channel_mean, load_dataset, synthetic, to_input
+from alexnet import data as data_module
+from alexnet.data import (
+    PHOTOS,
+    CorruptImageError,
+    ImageTensorDataset,
+    channel_mean,
+    decode_image,
+    load_dataset,
+    photo_credits,
+    photos,
+    synthetic,
+    to_input,
+)
 
 
 def test_synthetic_is_deterministic_balanced_and_split():
@@ -50,3 +70,200 @@ def test_to_input_subtracts_mean():
     torch.testing.assert_close(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
     with pytest.raises(ValueError, match="uint8"):
         to_input(x, mean)
+
+
+# ----------------------------------------------------------------------------- photos
+
+
+def test_photos_are_real_colour_photographs_with_credits():
+    ds = load_dataset("photos", image_size=64)
+    assert ds.images.shape == (len(PHOTOS), 3, 64, 64) and ds.classes == [p.name for p in PHOTOS]
+    assert ds.labels.tolist() == list(range(len(PHOTOS)))
+    # colour: the channels differ; real: many grey levels
+    assert all((img[0].float() - img[2].float()).abs().mean() > 2 for img, _ in ds)
+    assert all(len(torch.unique(img)) > 100 for img, _ in ds)
+    credits = photo_credits()
+    assert len(credits) == len(PHOTOS) and all("licence: " in line and line.split("licence: ")[1] for line in credits)
+    with pytest.raises(ValueError, match="pass patch_size"):
+        photos("val")
+
+
+def test_photo_patches_come_from_disjoint_quadrants():
+    full = photos(image_size=32).images
+    train = photos("train", image_size=32, patch_size=8, patches_per_photo=6, seed=1)
+    val = photos("val", image_size=32, patch_size=8, patches_per_photo=6, seed=1)
+    assert train.images.shape == (6 * len(PHOTOS), 3, 8, 8)
+    assert torch.bincount(train.labels).tolist() == [6] * len(PHOTOS)
+    assert torch.equal(train.images, photos("train", image_size=32, patch_size=8, patches_per_photo=6, seed=1).images)
+
+    def places(patch, label):
+        return {
+            (y, x) for y in range(25) for x in range(25) if torch.equal(full[label, :, y : y + 8, x : x + 8], patch)
+        }
+
+    def quadrant(y, x):
+        return (y >= 16, x >= 16) if max(y % 16, x % 16) <= 8 else None
+
+    for ds, allowed in ((train, {(False, False), (True, True)}), (val, {(False, True), (True, False)})):
+        for patch, label in ds:
+            found = {quadrant(y, x) for y, x in places(patch, label)}
+            assert found and found <= allowed
+    with pytest.raises(ValueError, match="patch_size must lie in"):
+        photos("train", image_size=32, patch_size=17)
+
+
+def test_photos_name_the_missing_package(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "skimage" else real(name, *a))
+    with pytest.raises(ImportError, match="pip install scikit-image"):
+        photos()
+
+
+# ----------------------------------------------------------------------------- image folders and the cache
+
+
+def _write_tree(root, split="train"):
+    """A small ImageNet-style tree: RGB JPEG, grayscale, palette, CMYK, RGBA, and one corrupt file."""
+    rng = np.random.default_rng(0)
+    cat, dog = root / split / "cat", root / split / "dog"
+    cat.mkdir(parents=True)
+    dog.mkdir(parents=True)
+    Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(cat / "rgb.jpg")
+    Image.fromarray(rng.integers(0, 256, (50, 30), dtype=np.uint8), "L").save(cat / "gray.png")
+    Image.fromarray(rng.integers(0, 256, (30, 30, 3), dtype=np.uint8)).quantize(16).save(cat / "palette.png")
+    Image.fromarray(rng.integers(0, 256, (36, 36, 4), dtype=np.uint8), "CMYK").save(cat / "cmyk.jpg")
+    Image.fromarray(rng.integers(0, 256, (33, 35, 4), dtype=np.uint8), "RGBA").save(dog / "rgba.png")
+    (dog / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+    (dog / "notes.txt").write_text("not an image")
+    return [cat / "cmyk.jpg", cat / "gray.png", cat / "palette.png", cat / "rgb.jpg", dog / "rgba.png"]
+
+
+def test_decode_image_is_torchvisions_resize_and_centre_crop(tmp_path):
+    files = _write_tree(tmp_path)
+    paper = T.Compose([T.Resize(24), T.CenterCrop(24), T.PILToTensor()])
+    for path in files:
+        image = decode_image(path, 24)
+        assert image.dtype == torch.uint8 and image.shape == (3, 24, 24)
+        assert torch.equal(image, paper(Image.open(path).convert("RGB"))), path.name
+    gray = decode_image(files[1], None)
+    assert gray.shape == (3, 50, 30) and torch.equal(gray[0], gray[1]) and torch.equal(gray[1], gray[2])
+    with pytest.raises(CorruptImageError, match="broken.jpg"):
+        decode_image(tmp_path / "train" / "dog" / "broken.jpg")
+
+
+def test_image_folder_decodes_once_and_reuses_the_cache(tmp_path, monkeypatch):
+    files = _write_tree(tmp_path)
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        ds = load_dataset("imagefolder", "train", root=tmp_path, image_size=24, progress=False)
+    assert ds.classes == ["cat", "dog"] and ds.labels.tolist() == [0, 0, 0, 0, 1]
+    assert ds.files == [str(f.relative_to(tmp_path)) for f in files] and ds.skipped == ["train/dog/broken.jpg"]
+    assert torch.equal(ds.images[3], decode_image(files[3], 24))
+    torch.testing.assert_close(ds.mean_rgb, channel_mean(ds.images))
+    cache = sorted(p.name for p in (tmp_path / ".alexnet-cache").iterdir())
+    assert len(cache) == 2 and cache[0].endswith(".json") and cache[1].endswith(".npy")  # no temporary files left
+
+    def no_decoding(*args):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(data_module, "decode_image", no_decoding)
+    with pytest.warns(UserWarning, match=r"1 corrupt image\(s\) were skipped.*broken.jpg"):
+        again = load_dataset("imagefolder", "train", root=tmp_path, image_size=24)
+    assert torch.equal(again.images, ds.images) and torch.equal(again.labels, ds.labels)
+    # a changed tree gets a new cache
+    (tmp_path / "train" / "dog" / "broken.jpg").unlink()
+    with pytest.raises(AssertionError, match="decoded again"):
+        load_dataset("imagefolder", "train", root=tmp_path, image_size=24)
+
+
+def test_image_folder_can_stop_at_a_corrupt_file_and_leaves_no_partial_cache(tmp_path):
+    _write_tree(tmp_path)
+    with pytest.raises(CorruptImageError, match="broken.jpg"):
+        load_dataset("imagefolder", root=tmp_path, image_size=24, on_error="raise", progress=False)
+    assert list((tmp_path / ".alexnet-cache").iterdir()) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(load_dataset("imagefolder", root=tmp_path, image_size=24, progress=False)) == 5
+
+
+def test_image_folder_errors_name_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no image folder at .*missing.*train/<class name>"):
+        load_dataset("imagefolder", root=tmp_path / "missing")
+    (tmp_path / "val").mkdir()
+    with pytest.raises(FileNotFoundError, match="has no class folders"):
+        load_dataset("imagefolder", "val", root=tmp_path)
+    with pytest.raises(ValueError, match="cannot be downloaded"):
+        load_dataset("imagefolder", root=tmp_path, download=True)
+    with pytest.raises(ValueError, match="known datasets: synthetic, photos, cifar10, imagenette, imagefolder"):
+        load_dataset("imagenet")
+
+
+def test_imagenette_reads_torchvisions_layout_offline(tmp_path):
+    folder = tmp_path / "imagenette2-320" / "val" / "n01440764"
+    folder.mkdir(parents=True)
+    Image.fromarray(np.full((40, 50, 3), 90, dtype=np.uint8)).save(folder / "a.JPEG")
+    ds = load_dataset("imagenette", "val", root=tmp_path, image_size=32, progress=False)
+    assert ds.classes == ["tench"] and ds.images.shape == (1, 3, 32, 32)
+    with pytest.raises(FileNotFoundError, match=r"download=True.*imagenette2-320.tgz"):
+        load_dataset("imagenette", "train", root=tmp_path)
+
+
+def _write_cifar(root, per_batch=3, labels=None):
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": names, "num_cases_per_batch": per_batch}, f)
+    batches = {}
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {
+            "data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+            "labels": list(labels if labels is not None else rng.integers(0, 10, per_batch).tolist()),
+        }
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f)
+        batches[name] = batch
+    return folder, batches
+
+
+def test_cifar10_reads_the_pickled_batches(tmp_path):
+    _, batches = _write_cifar(tmp_path)
+    train = load_dataset("cifar10", "train", root=tmp_path)
+    test = load_dataset("cifar10", "val", root=tmp_path)
+    assert train.images.shape == (15, 3, 32, 32) and len(test) == 3 and train.classes[0] == "airplane"
+    first = batches["data_batch_1"]["data"][0]
+    assert torch.equal(train.images[0, 0], torch.from_numpy(first[:1024].reshape(32, 32)))  # the red plane
+    assert train.labels[:3].tolist() == batches["data_batch_1"]["labels"]
+    assert torch.equal(test.images, torch.from_numpy(batches["test_batch"]["data"].reshape(3, 3, 32, 32)))
+
+
+def test_cifar10_bad_files_are_reported(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"download=True.*cifar-10-python.tar.gz"):
+        load_dataset("cifar10", root=tmp_path)
+    folder, _ = _write_cifar(tmp_path / "a", labels=[0, 3, 10])
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 9\]"):
+        load_dataset("cifar10", root=tmp_path / "a")
+    folder, _ = _write_cifar(tmp_path / "b")
+    (folder / "test_batch").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="test_batch.*not a CIFAR-10 batch file"):
+        load_dataset("cifar10", "test", root=tmp_path / "b")
+
+
+def test_channel_mean_of_a_large_set_is_chunked_and_exact():
+    images = torch.randint(0, 256, (343, 3, 256, 256), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    assert images.numel() > 2**26
+    expected = images.double().mean(dim=(0, 2, 3)) / 255.0
+    torch.testing.assert_close(channel_mean(images).double(), expected, rtol=1e-6, atol=0)
+
+
+def test_cache_metadata_is_checked(tmp_path):
+    _write_tree(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load_dataset("imagefolder", root=tmp_path, image_size=24, progress=False)
+    meta_path = ds.cache_path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta["image_size"] = 32
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="delete both to rebuild"):
+        load_dataset("imagefolder", root=tmp_path, image_size=24)
