@@ -1,0 +1,885 @@
+"""Training with the paper's recipe (Krizhevsky, Sutskever & Hinton 2012, Section 5).
+
+Section 5 in one paragraph: stochastic gradient descent with batches of 128 examples, momentum
+0.9 and weight decay 0.0005, in the update rule
+
+    v <- 0.9 * v - 0.0005 * eps * w - eps * dL/dw,      w <- w + v,
+
+an equal learning rate eps for all layers, starting at 0.01 and divided by 10 "when the
+validation error rate stopped improving with the current learning rate" (three times in all),
+about 90 passes over the training set, weights from N(0, 0.01) and biases of 1 in conv2, conv4,
+conv5 and the fully-connected hidden layers. Training images are random crops with horizontal
+flips and PCA colour noise (Section 4.1); test error uses the centre crop, or the average of the
+softmax over ten crops (Section 4.1, "ten patches").
+
+:class:`TrainConfig` holds that recipe as its defaults and :func:`train` runs it, on a CPU, one
+GPU, or several processes under ``torchrun`` (DistributedDataParallel). Every epoch writes a
+resumable checkpoint and one line of metrics to ``OUT``; a run stopped after any epoch and
+resumed gives exactly the metrics of an uninterrupted run on a CPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from alexnet import augment as aug
+from alexnet.data import channel_mean, load_dataset, to_input
+from alexnet.evaluate import topk_error
+from alexnet.lrn import LocalResponseNorm
+from alexnet.model import AlexNet, build_model
+
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "chapter_config",
+    "TrainingError",
+    "PaperSGD",
+    "make_optimizer",
+    "make_scheduler",
+    "train",
+    "load_checkpoint",
+    "model_from_checkpoint",
+    "evaluate_model",
+    "crop_flip_batched",
+    "read_metrics",
+    "CHECKPOINT_NAME",
+    "METRICS_NAME",
+]
+
+CHECKPOINT_NAME = "checkpoint.pt"
+METRICS_NAME = "metrics.jsonl"
+CHECKPOINT_FORMAT = 1
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on, with a message meant for the person who started it (no traceback)."""
+
+
+# ----------------------------------------------------------------------------- the recipe
+
+
+@dataclass
+class TrainConfig:
+    """One training run. The defaults are Section 5's recipe at the paper's scale.
+
+    ``model_options`` go to :func:`alexnet.build_model` (``width``, ``image_size`` = the crop
+    side, ``init``, ``dropout`` ...; ``num_classes`` comes from the dataset), ``dataset_options``
+    to :func:`alexnet.data.load_dataset` for both splits, ``val_options`` to the validation split
+    only (e.g. a smaller ``num_images``).
+    """
+
+    model: str = "paper"
+    model_options: dict[str, Any] = field(default_factory=dict)
+    dataset: str = "synthetic"
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    val_options: dict[str, Any] = field(default_factory=dict)
+    data_root: str = "data"
+    download: bool = False
+    epochs: int = 90  # Section 5: "roughly 90 cycles through the training set"
+    batch_size: int = 128  # Section 5; under torchrun, the global batch over all processes
+    lr: float = 0.01  # Section 5: initial learning rate
+    momentum: float = 0.9
+    weight_decay: float = 0.0005
+    optimizer: str = "paper"  # "paper": Section 5's update rule; "torch": torch.optim.SGD
+    lr_factor: float = 0.1  # "divide the learning rate by 10"
+    lr_patience: int = 2  # epochs without improvement before a division (the paper gives no number)
+    lr_drops: int = 3  # the paper divided three times
+    augment: str = "paper"  # "paper": crop + flip + PCA colour (4.1); "crop-flip"; "none" (centre crop)
+    pca_std: float = 0.1  # Section 4.1: alpha ~ N(0, 0.1)
+    ten_crop: bool = True  # ten-crop error at the end (Section 4.1)
+    seed: int = 0
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
+    amp: bool = True  # CUDA only: bf16 where the GPU has it, else fp16 with a gradient scaler
+    channels_last: bool = True  # CUDA only
+    compile: bool = False  # torch.compile the model
+    num_workers: int = 2  # for datasets that are not held in memory
+    out: str | None = None  # checkpoint.pt and metrics.jsonl land here
+    resume: bool = False  # continue from OUT/checkpoint.pt
+    progress: bool = True  # a tqdm bar per epoch and one printed line per epoch
+    stop_after: int | None = None  # stop (as if interrupted) after this epoch; for tests and demos
+
+    def __post_init__(self) -> None:
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        if self.optimizer not in ("paper", "torch"):
+            raise ValueError(
+                f"optimizer must be 'paper' (Section 5's rule) or 'torch' (torch.optim.SGD), got {self.optimizer!r}"
+            )
+        if self.augment not in ("paper", "crop-flip", "none"):
+            raise ValueError(f"augment must be 'paper', 'crop-flip' or 'none', got {self.augment!r}")
+        if not 0 < self.lr_factor < 1:
+            raise ValueError(f"lr_factor must lie in (0, 1), got {self.lr_factor!r}")
+        if self.lr_patience < 0 or self.lr_drops < 0 or self.momentum < 0 or self.weight_decay < 0:
+            raise ValueError("lr_patience, lr_drops, momentum and weight_decay must not be negative")
+        if self.resume and not self.out:
+            raise ValueError("resume=True needs out= (the folder that holds checkpoint.pt)")
+        if "num_classes" in self.model_options:
+            raise ValueError("num_classes comes from the dataset; set it in dataset_options (synthetic) instead")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def chapter_config(quick: bool, out: str | None = None) -> TrainConfig:
+    """The run of the training chapter: reduced scale on synthetic data (quick) or the paper's recipe on Imagenette.
+
+    Quick: 8 synthetic classes, 4,096 images at 76 px cropped to 67, width 0.25, He init (the
+    paper's N(0, 0.01) leaves so narrow a network at ln(classes) for many epochs), batch 64,
+    6 epochs: a CPU minute. Full: the paper's model, recipe and initialisation on Imagenette
+    (10 ImageNet classes, 256 px cropped to 227), downloaded on first use.
+    """
+    if quick:
+        return TrainConfig(
+            model_options={"width": 0.25, "image_size": 67, "init": "kaiming"},
+            dataset_options={"num_images": 4096, "image_size": 76, "num_classes": 8},
+            val_options={"num_images": 1024},
+            epochs=6,
+            batch_size=64,
+            out=out,
+            progress=False,
+        )
+    return TrainConfig(dataset="imagenette", download=True, out=out)
+
+
+# Fields that define what a checkpoint contains; a resumed run must agree on all of them.
+RUN_FIELDS = (
+    "model",
+    "model_options",
+    "dataset",
+    "dataset_options",
+    "val_options",
+    "batch_size",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "optimizer",
+    "lr_factor",
+    "lr_patience",
+    "lr_drops",
+    "augment",
+    "pca_std",
+    "seed",
+)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` hands back: the trained model (on its device), the metrics, where things are."""
+
+    model: AlexNet
+    history: list[dict[str, Any]]
+    final: dict[str, Any]
+    out: Path | None
+    mean: torch.Tensor
+    classes: list[str]
+
+
+# ----------------------------------------------------------------------------- optimiser
+
+
+class PaperSGD(torch.optim.Optimizer):
+    """Section 5's update, literally: v <- m v - wd eps w - eps g; w <- w + v.
+
+    ``torch.optim.SGD`` keeps a velocity of gradients, b <- m b + (g + wd w), and steps
+    w <- w - eps b. While eps stays fixed the two are the same sequence of weights (v = -eps b).
+    They part when eps changes: here the velocity was built with the old eps and decays over
+    about 1 / (1 - m) = 10 steps, so a division by 10 takes effect gradually; torch's rule
+    multiplies its whole velocity by the new eps at once. :func:`make_optimizer` offers both.
+    """
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9, weight_decay: float = 0.0005) -> None:
+        if lr <= 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"need lr > 0, momentum >= 0, weight_decay >= 0; got {lr}, {momentum}, {weight_decay}")
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            lr, m, wd = group["lr"], group["momentum"], group["weight_decay"]
+            grads = [p.grad for p in params]
+            velocity = []
+            for p in params:
+                state = self.state[p]
+                if "velocity" not in state:
+                    state["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                velocity.append(state["velocity"])
+            # v <- m v - wd lr w - lr g   (one fused pass over all tensors of the group)
+            torch._foreach_mul_(velocity, m)
+            if wd:
+                torch._foreach_add_(velocity, params, alpha=-wd * lr)
+            torch._foreach_add_(velocity, grads, alpha=-lr)
+            # w <- w + v
+            torch._foreach_add_(params, velocity)
+        return loss
+
+
+def make_optimizer(parameters, config: TrainConfig) -> torch.optim.Optimizer:
+    """The optimiser the config names: ``"paper"`` (:class:`PaperSGD`) or ``"torch"`` (``torch.optim.SGD``)."""
+    if config.optimizer == "paper":
+        return PaperSGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> torch.optim.lr_scheduler.ReduceLROnPlateau:
+    """Divide the learning rate by 10 when validation top-1 error stops improving, at most ``lr_drops`` times.
+
+    The paper's rule was a human watching the validation error (Section 5); here "stops
+    improving" means no new best for ``lr_patience`` epochs. The floor lr * factor**drops stops
+    it after the paper's three divisions.
+    """
+    floor = config.lr * config.lr_factor**config.lr_drops
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer,
+        mode="min",
+        factor=config.lr_factor,
+        patience=config.lr_patience,
+        threshold=0.0,
+        min_lr=floor * (1 - 1e-6),
+        eps=floor * 1e-3,
+    )
+
+
+# ----------------------------------------------------------------------------- devices and the step
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` is the GPU when there is one; asking for CUDA without one is a :class:`TrainingError`."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from e
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise TrainingError(
+                f"device {name!r} asks for a GPU, but PyTorch sees none (torch.cuda.is_available() is False); "
+                "use --device cpu, or on Colab choose Runtime > Change runtime type > GPU"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise TrainingError(f"device {name!r} does not exist: PyTorch sees {torch.cuda.device_count()} GPU(s)")
+    elif device.type != "cpu":
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}")
+    return device
+
+
+def autocast_dtype(device: torch.device, amp: bool) -> torch.dtype | None:
+    """bf16 on GPUs that compute in it natively (compute capability 8 and up), fp16 on older ones, None off CUDA."""
+    if not amp or device.type != "cuda":
+        return None
+    major, _ = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if major >= 8 else torch.float16
+
+
+class _Float32(nn.Module):
+    """Runs a module in float32 under autocast: the paper's LRN squares activations, which overflow fp16."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            return self.module(x.float()).to(x.dtype)
+
+
+def _lrn_in_float32(model: AlexNet) -> None:
+    for i, module in enumerate(model.features):
+        if isinstance(module, LocalResponseNorm):
+            model.features[i] = _Float32(module)
+
+
+class TrainStep:
+    """One SGD step on a batch already on the device: the fast path that :func:`train` and ``bench`` share.
+
+    On CUDA it runs under autocast (bf16, or fp16 with a gradient scaler), keeps the model and
+    the batch channels-last and can ``torch.compile`` the model; on a CPU it is a plain fp32 step.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        device: torch.device,
+        amp: bool = True,
+        channels_last: bool = True,
+        compile: bool = False,
+        distributed: bool = False,
+    ) -> None:
+        self.device = device
+        self.dtype = autocast_dtype(device, amp)
+        self.channels_last = channels_last and device.type == "cuda"
+        if self.dtype == torch.float16 and isinstance(model, AlexNet):
+            _lrn_in_float32(model)
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.model = model  # the plain network: evaluation and checkpoints use it
+        net = model
+        if distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        self.train_model = torch.compile(net) if compile else net
+        self.optimizer = optimizer
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.dtype == torch.float16)
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def _run(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
+            return module(self.prepare(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The plain network under the step's precision and layout: for evaluation."""
+        return self._run(self.model, x)
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, backward, update; returns the loss and the logits (detached)."""
+        logits = self._run(self.train_model, x)
+        loss = F.cross_entropy(logits.float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return loss.detach(), logits.detach()
+
+
+# ----------------------------------------------------------------------------- data
+
+
+class _Images:
+    """A split as uint8 batches on the device, in a given order; in memory when the dataset allows it."""
+
+    def __init__(self, dataset, device: torch.device, num_workers: int) -> None:
+        self.dataset, self.device, self.num_workers = dataset, device, num_workers
+        images = getattr(dataset, "images", None)
+        self.in_memory = isinstance(images, torch.Tensor) and images.dtype == torch.uint8
+        if self.in_memory and device.type == "cuda":  # a split larger than half the free GPU memory streams instead
+            free, _ = torch.cuda.mem_get_info(device)
+            self.in_memory = images.numel() * images.element_size() < free // 2
+        if self.in_memory:  # the whole split goes to the device once; batches are then index lookups
+            self.images = images.to(device)
+            self.labels = dataset.labels.to(device)
+        self.classes = list(getattr(dataset, "classes", []))
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def sample(self, count: int = 2048) -> torch.Tensor:
+        """Up to ``count`` uint8 images (for the mean RGB of datasets that are not in memory)."""
+        if self.in_memory:
+            return self.images
+        step = max(1, len(self.dataset) // count)
+        return torch.stack([self.dataset[i][0] for i in range(0, len(self.dataset), step)])
+
+    def batches(self, order: torch.Tensor, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """uint8 images and labels on the device, ``batch_size`` at a time, following ``order``."""
+        if self.in_memory:
+            order = order.to(self.device)
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                yield self.images[idx], self.labels[idx]
+            return
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.Subset(self.dataset, order.tolist()),
+            batch_size=batch_size,
+            shuffle=False,
+            num_workers=self.num_workers,
+            pin_memory=self.device.type == "cuda",
+            persistent_workers=False,
+        )
+        for x, y in loader:
+            yield x.to(self.device, non_blocking=True), torch.as_tensor(y).to(self.device, non_blocking=True)
+
+
+def crop_flip_batched(
+    images: torch.Tensor, top: torch.Tensor, left: torch.Tensor, flip: torch.Tensor, size: int
+) -> torch.Tensor:
+    """:func:`alexnet.augment.crop_flip` as one gather over the whole batch (no loop over images).
+
+    Same result for the same (top, left, flip); on a GPU it is one kernel instead of one copy
+    per image, which matters at tens of thousands of images per second.
+    """
+    n, c = images.shape[:2]
+    device = images.device
+    span = torch.arange(size, device=device)
+    top, left, flip = top.to(device), left.to(device), flip.to(device)
+    rows = top.view(n, 1) + span  # (n, size)
+    cols = left.view(n, 1) + torch.where(flip.view(n, 1), span.flip(0), span)  # mirrored where flipped
+    batch = torch.arange(n, device=device).view(n, 1, 1, 1)
+    channel = torch.arange(c, device=device).view(1, c, 1, 1)
+    return images[batch, channel, rows.view(n, 1, size, 1), cols.view(n, 1, 1, size)]
+
+
+class _Augment:
+    """Section 4.1 on the batch's device: random crops with flips, then PCA colour noise (``config.augment``).
+
+    The random draws come from a CPU generator (as :mod:`alexnet.augment` draws them), so a seed
+    gives the same crops on any device; only the gather and the colour shift run on the device.
+    """
+
+    def __init__(self, config: TrainConfig, size: int, train_images: torch.Tensor) -> None:
+        self.kind, self.size, self.pca_std = config.augment, size, config.pca_std
+        if self.kind == "paper":
+            self.eigenvalues, self.eigenvectors = aug.rgb_eigen(train_images)
+
+    def __call__(self, images: torch.Tensor, mean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if self.kind == "none":
+            return to_input(aug.center_crop(images, self.size), mean)
+        n, _, height, width = images.shape
+        top, left, flip = aug.random_crop_flip_params(n, height, width, self.size, generator)
+        x = to_input(crop_flip_batched(images, top, left, flip, self.size), mean)
+        if self.kind == "paper":
+            x = aug.pca_lighting(x, self.eigenvalues, self.eigenvectors, self.pca_std, generator)
+        return x
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def evaluate_model(
+    model: nn.Module,
+    dataset,
+    mean: torch.Tensor,
+    size: int | None = None,
+    batch_size: int = 256,
+    device: torch.device | str | None = None,
+    ten_crop: bool = False,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    shard: tuple[int, int] = (0, 1),
+) -> dict[str, float]:
+    """Validation loss and top-1/top-5 error of ``model`` on ``dataset`` (Section 6's measures).
+
+    One crop is the centre ``size`` x ``size`` patch; ``ten_crop=True`` averages the softmax
+    over the four corner patches, the centre patch and their mirror images (Section 4.1).
+    ``shard=(rank, world)`` evaluates every world-th image (for DistributedDataParallel).
+    """
+    sums = _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard)
+    return _finish_sums(sums)
+
+
+def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard) -> torch.Tensor:
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    size = size or model.config.image_size
+    forward = forward or model
+    data = dataset if isinstance(dataset, _Images) else _Images(dataset, device, num_workers=0)
+    was_training = model.training
+    model.eval()
+    rank, world = shard
+    sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss, top-1 wrong, top-5 wrong, count
+    try:
+        for images, labels in data.batches(torch.arange(rank, len(data), world), batch_size):
+            if ten_crop:
+                crops = aug.ten_crop(images, size)  # (N, 10, 3, size, size)
+                x = to_input(crops.flatten(0, 1), mean)
+                probs = forward(x).float().softmax(dim=1).view(len(images), 10, -1).mean(1)
+                logits = probs.clamp_min(1e-12).log()
+            else:
+                logits = forward(to_input(aug.center_crop(images, size), mean)).float()
+            err = topk_error(logits, labels, ks=(1, 5))
+            n = len(labels)
+            sums += torch.tensor(
+                [F.cross_entropy(logits, labels, reduction="sum").item(), err[1] * n, err[5] * n, n],
+                dtype=torch.float64,
+                device=device,
+            )
+    finally:
+        model.train(was_training)
+    return sums
+
+
+def _finish_sums(sums: torch.Tensor) -> dict[str, float]:
+    loss, wrong1, wrong5, n = sums.tolist()
+    return {"loss": loss / n, "top1_error": wrong1 / n, "top5_error": wrong5 / n}
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def _rng_states() -> dict[str, Any]:
+    states: dict[str, Any] = {"python": random.getstate(), "torch": torch.get_rng_state()}
+    try:
+        import numpy as np
+
+        states["numpy"] = np.random.get_state()
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
+    random.setstate(states["python"])
+    torch.set_rng_state(states["torch"])
+    if "numpy" in states:
+        import numpy as np
+
+        np.random.set_state(states["numpy"])
+    if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    """Write to a temporary file in the same folder, then rename: a crash never leaves half a checkpoint."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(text: str, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`train` (a file, or the ``OUT`` folder that holds one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: expected a file written by `alexnet train --out DIR`")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as e:  # a truncated or foreign file
+        raise TrainingError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise TrainingError(f"{path} is not a checkpoint written by alexnet.train (format {CHECKPOINT_FORMAT})")
+    return checkpoint
+
+
+def model_from_checkpoint(checkpoint: dict[str, Any], device: str | torch.device = "cpu") -> AlexNet:
+    """Rebuild the trained network of a checkpoint, in eval mode."""
+    model = AlexNet(_model_config(checkpoint["model_config"]))
+    model.load_state_dict(checkpoint["model"])
+    return model.to(device).eval()
+
+
+def _model_config(d: dict[str, Any]):
+    from alexnet.model import AlexNetConfig
+
+    d = dict(d)
+    d["conv_channels"] = tuple(d["conv_channels"])
+    return AlexNetConfig(**d)
+
+
+def read_metrics(out: str | os.PathLike) -> list[dict[str, Any]]:
+    """The per-epoch records of ``OUT/metrics.jsonl``."""
+    path = Path(out) / METRICS_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no metrics at {path}: expected the output folder of a training run")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _check_same_run(saved: dict[str, Any], config: TrainConfig, where: Path) -> None:
+    now = config.to_dict()
+    differ = [k for k in RUN_FIELDS if _jsonable(saved.get(k)) != _jsonable(now.get(k))]
+    if differ:
+        details = "; ".join(f"{k}: checkpoint {saved.get(k)!r}, now {now.get(k)!r}" for k in differ)
+        raise TrainingError(
+            f"the checkpoint in {where} belongs to another run ({details}); "
+            "resume with the same options, or start a new run in another --out folder"
+        )
+
+
+def _jsonable(x: Any) -> Any:
+    return json.loads(json.dumps(x, sort_keys=True, default=str))
+
+
+# ----------------------------------------------------------------------------- distributed
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank); starts the process group when torchrun launched us."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, 0
+    import torch.distributed as dist
+
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(local)
+        dist.init_process_group(backend)
+    return dist.get_rank(), dist.get_world_size(), local
+
+
+def _all_reduce(t: torch.Tensor, world: int) -> torch.Tensor:
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.all_reduce(t)
+    return t
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def _epoch_seed(seed: int, epoch: int, stream: int, rank: int = 0) -> int:
+    """A seed per (run, epoch, stream, process): the data order and crops of an epoch never depend on earlier epochs."""
+    return (seed * 1_000_003 + epoch * 7919 + stream * 104_729 + rank * 15_485_863) % (2**63)
+
+
+def _load_splits(config: TrainConfig):
+    train_set = load_dataset(
+        config.dataset, "train", root=config.data_root, download=config.download, **config.dataset_options
+    )
+    val_options = {**config.dataset_options, **config.val_options}
+    val_set = load_dataset(config.dataset, "val", root=config.data_root, download=config.download, **val_options)
+    return train_set, val_set
+
+
+def _say(enabled: bool, *args) -> None:
+    if enabled:
+        print(*args, flush=True)
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Run the recipe of ``config``; see the module docstring. Raises :class:`TrainingError` for a run that cannot go on."""
+    rank, world, local_rank = _distributed()
+    device = resolve_device(config.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+    if config.batch_size % world:
+        raise ValueError(f"batch_size {config.batch_size} must divide evenly over {world} processes")
+    lead = rank == 0
+    talk = config.progress and lead
+    out = Path(config.out) if config.out else None
+    if out and lead:
+        out.mkdir(parents=True, exist_ok=True)
+
+    checkpoint = None
+    if config.resume:
+        assert out is not None
+        if (out / CHECKPOINT_NAME).is_file():
+            checkpoint = load_checkpoint(out, map_location="cpu")
+            _check_same_run(checkpoint["config"], config, out)
+        else:
+            _say(talk, f"no checkpoint in {out} yet: starting from epoch 1")
+
+    # data
+    train_set, val_set = _load_splits(config)
+    train_data = _Images(train_set, device, config.num_workers)
+    val_data = _Images(val_set, device, config.num_workers)
+    classes = list(getattr(train_set, "classes", []))
+    if not classes:
+        raise ValueError(f"dataset {config.dataset!r} does not name its classes (.classes)")
+    mean = checkpoint["mean"] if checkpoint else channel_mean(train_data.sample())
+    mean = mean.to(device)
+
+    # model, optimiser, schedule (the initialisation draws from the run's seed)
+    torch.manual_seed(config.seed)
+    random.seed(config.seed)
+    model = build_model(config.model, num_classes=len(classes), **config.model_options)
+    size = model.config.image_size
+    side = train_data.sample(1).shape[-1] if not train_data.in_memory else train_data.images.shape[-1]
+    if side < size:
+        raise ValueError(f"the {config.dataset} images are {side} pixels wide, smaller than the model's crop of {size}")
+    if checkpoint:
+        try:
+            model.load_state_dict(checkpoint["model"])
+        except RuntimeError as e:
+            raise TrainingError(f"the checkpoint in {out} holds another network: {str(e).splitlines()[0]}") from None
+    model.to(device)
+    optimizer = make_optimizer(model.parameters(), config)
+    scheduler = make_scheduler(optimizer, config)
+    if checkpoint:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+
+    step = TrainStep(
+        model,
+        optimizer,
+        device,
+        amp=config.amp,
+        channels_last=config.channels_last,
+        compile=config.compile,
+        distributed=world > 1,
+    )
+    if checkpoint and "scaler" in checkpoint:
+        step.scaler.load_state_dict(checkpoint["scaler"])
+    augment = _Augment(config, size, train_data.sample())
+
+    history: list[dict[str, Any]] = list(checkpoint["history"]) if checkpoint else []
+    start = checkpoint["epoch"] + 1 if checkpoint else 1
+    if checkpoint:
+        _set_rng_states(checkpoint["rng"])
+        if world > 1:  # each process needs its own dropout stream
+            torch.manual_seed(_epoch_seed(config.seed, start, 3, rank))
+        _say(talk, f"resumed from {out / CHECKPOINT_NAME} after epoch {checkpoint['epoch']}")
+    elif world > 1:
+        torch.manual_seed(_epoch_seed(config.seed, 0, 3, rank))
+
+    local_batch = config.batch_size // world
+    steps = len(train_data) // config.batch_size
+    if steps < 1:
+        raise ValueError(f"the training set has {len(train_data)} images, fewer than one batch of {config.batch_size}")
+    nan_check_every = 1 if device.type == "cpu" else 50
+
+    for epoch in range(start, config.epochs + 1):
+        order = torch.randperm(
+            len(train_data), generator=torch.Generator().manual_seed(_epoch_seed(config.seed, epoch, 1))
+        )
+        order = order[: steps * config.batch_size].view(steps, config.batch_size)[:, rank::world].reshape(-1)
+        gen = torch.Generator().manual_seed(_epoch_seed(config.seed, epoch, 2, rank))
+        lr = optimizer.param_groups[0]["lr"]
+        step.train_model.train()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        wrong = torch.zeros((), dtype=torch.float64, device=device)
+        bar = _bar(steps, f"epoch {epoch}/{config.epochs}", talk)
+        _sync(device)
+        tic = time.perf_counter()
+        try:
+            for i, (images, labels) in enumerate(train_data.batches(order, local_batch)):
+                x = augment(images, mean, gen)
+                loss, logits = step(x, labels)
+                loss_sum += loss.double() * len(labels)
+                wrong += (logits.argmax(dim=1) != labels).sum()
+                if (i + 1) % nan_check_every == 0 or i + 1 == steps:
+                    _check_finite(loss_sum, epoch, i + 1, out, history)
+                if bar is not None:
+                    bar.update(1)
+                    if (i + 1) % 10 == 0 or i + 1 == steps:
+                        bar.set_postfix(loss=f"{loss.item():.3f}")
+        except torch.cuda.OutOfMemoryError:
+            raise TrainingError(
+                f"out of GPU memory at batch size {config.batch_size}: lower it, e.g. --batch-size {max(1, config.batch_size // 2)}"
+            ) from None
+        finally:
+            if bar is not None:
+                bar.close()
+        _sync(device)
+        seconds = time.perf_counter() - tic
+        totals = _all_reduce(torch.stack([loss_sum, wrong]), world)
+        seen = steps * config.batch_size
+        val = _finish_sums(
+            _all_reduce(
+                _evaluate_sums(
+                    model, val_data, mean, size, max(local_batch, 256), device, False, step.forward, (rank, world)
+                ),
+                world,
+            )
+        )
+        record = {
+            "epoch": epoch,
+            "train_loss": totals[0].item() / seen,
+            "train_top1_error": totals[1].item() / seen,
+            "val_loss": val["loss"],
+            "val_top1_error": val["top1_error"],
+            "val_top5_error": val["top5_error"],
+            "lr": lr,
+            "images_per_second": seen / seconds,
+            "epoch_seconds": seconds,
+        }
+        scheduler.step(val["top1_error"])
+        last = epoch == config.epochs
+        if last and config.ten_crop:
+            ten = _finish_sums(
+                _all_reduce(
+                    _evaluate_sums(
+                        model, val_data, mean, size, max(local_batch, 64), device, True, step.forward, (rank, world)
+                    ),
+                    world,
+                )
+            )
+            record["val_ten_crop_top1_error"] = ten["top1_error"]
+            record["val_ten_crop_top5_error"] = ten["top5_error"]
+        history.append(record)
+        _say(talk, _epoch_line(record, config.epochs))
+        if out and lead:
+            state = {
+                "format": CHECKPOINT_FORMAT,
+                "epoch": epoch,
+                "config": config.to_dict(),
+                "model_config": dataclasses.asdict(model.config),
+                "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "scaler": step.scaler.state_dict(),
+                "rng": _rng_states(),
+                "history": history,
+                "mean": mean.cpu(),
+                "classes": classes,
+            }
+            _atomic_save(state, out / CHECKPOINT_NAME)
+            _atomic_write_text("".join(json.dumps(r) + "\n" for r in history), out / METRICS_NAME)
+        if world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+        if config.stop_after is not None and epoch >= config.stop_after and not last:
+            _say(
+                talk, f"stopped after epoch {epoch} as asked (stop_after); resume with the same options and resume=True"
+            )
+            break
+
+    final = dict(history[-1]) if history else {}
+    return TrainResult(model=model, history=history, final=final, out=out, mean=mean.cpu(), classes=classes)
+
+
+def _check_finite(loss_sum: torch.Tensor, epoch: int, step_index: int, out: Path | None, history: list) -> None:
+    value = loss_sum.item()
+    if math.isfinite(value):
+        return
+    kept = (
+        f"the last good checkpoint (epoch {history[-1]['epoch']}) is kept in {out}"
+        if out and history
+        else "no checkpoint was written"
+    )
+    raise TrainingError(
+        f"the training loss became {'NaN' if math.isnan(value) else 'infinite'} in epoch {epoch} by step "
+        f"{step_index}: training stopped; {kept}. A smaller learning rate (--lr) usually avoids this"
+    )
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="batch", leave=False, mininterval=1.0)
+
+
+def _epoch_line(r: dict[str, Any], epochs: int) -> str:
+    line = (
+        f"epoch {r['epoch']:>3}/{epochs}  train loss {r['train_loss']:.3f}  "
+        f"val top-1 {100 * r['val_top1_error']:5.1f}%  top-5 {100 * r['val_top5_error']:5.1f}%  "
+        f"lr {r['lr']:.0e}  {r['images_per_second']:,.0f} img/s"
+    )
+    if "val_ten_crop_top1_error" in r:
+        line += (
+            f"\nten-crop: val top-1 {100 * r['val_ten_crop_top1_error']:.1f}%  "
+            f"top-5 {100 * r['val_ten_crop_top5_error']:.1f}%"
+        )
+    return line
