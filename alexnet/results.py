@@ -12,7 +12,15 @@ from __future__ import annotations
 import importlib.metadata
 from dataclasses import dataclass
 
-__all__ = ["Reported", "PAPER", "PAPER_ABLATIONS", "torchvision_reported", "Ablation"]
+__all__ = [
+    "Reported",
+    "PAPER",
+    "PAPER_ABLATIONS",
+    "torchvision_reported",
+    "Ablation",
+    "format_reported",
+    "format_ablations",
+]
 
 
 @dataclass(frozen=True)
@@ -77,3 +85,21 @@ def torchvision_reported() -> Reported:
         round(100 - acc["acc@5"], 3),
         f"torchvision {version} weights metadata (acc@1 {acc['acc@1']}, acc@5 {acc['acc@5']})",
     )
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def format_reported(rows: list[Reported]) -> str:
+    """Reported error rates as an aligned text table, source last."""
+    lines = [f"{'model':<36} {'data':<18} {'top-1':>6} {'top-5':>6}  source"]
+    lines += [f"{r.model:<36} {r.data:<18} {_pct(r.top1):>6} {_pct(r.top5):>6}  {r.source}" for r in rows]
+    return "\n".join(lines)
+
+
+def format_ablations(rows: list[Ablation]) -> str:
+    """The paper's ablations (error-rate reductions in points) as an aligned text table."""
+    lines = [f"{'change':<50} {'top-1':>6} {'top-5':>6}  {'data':<17} source"]
+    lines += [f"{a.change:<50} {_pct(a.top1_gain):>6} {_pct(a.top5_gain):>6}  {a.data:<17} {a.source}" for a in rows]
+    return "\n".join(lines)
