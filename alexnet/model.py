@@ -96,24 +96,20 @@ def _scaled(n: int, width: float, multiple: int) -> int:
     return max(multiple, multiple * round(n * width / multiple))
 
 
+_TORCHVISION = AlexNetConfig(
+    conv_channels=(64, 192, 384, 256, 256),
+    image_size=224,
+    conv1_padding=2,
+    groups=1,
+    lrn=False,
+    init="pytorch",
+)
+
 PRESETS: dict[str, AlexNetConfig] = {
     "paper": AlexNetConfig(),
-    "torchvision": AlexNetConfig(
-        conv_channels=(64, 192, 384, 256, 256),
-        image_size=224,
-        conv1_padding=2,
-        groups=1,
-        lrn=False,
-        init="pytorch",
-    ),
-    "one-weird-trick": AlexNetConfig(
-        conv_channels=(64, 192, 384, 384, 256),
-        image_size=224,
-        conv1_padding=2,
-        groups=1,
-        lrn=False,
-        init="pytorch",
-    ),
+    "torchvision": _TORCHVISION,
+    # Krizhevsky (2014), footnote 1: torchvision's layout but for conv4, which has 384 kernels there
+    "one-weird-trick": dataclasses.replace(_TORCHVISION, conv_channels=(64, 192, 384, 384, 256)),
 }
 
 
