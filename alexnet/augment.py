@@ -66,11 +66,9 @@ def crop_flip(
     out = torch.empty((n, 3, size, size), dtype=images.dtype, device=images.device)
     for i, (t, x0) in enumerate(zip(tops, lefts, strict=True)):
         out[i] = images[i, :, t : t + size, x0 : x0 + size]
-    flipped = flip.to(images.device).nonzero().squeeze(1)
-    if len(flipped):
-        # index_select with reversed columns: much faster than torch.flip for uint8 on a CPU
-        reverse = torch.arange(size - 1, -1, -1, device=images.device)
-        out[flipped] = out[flipped].index_select(3, reverse)
+    # flipping each contiguous crop is many times faster on a CPU than flipping the strided views
+    for i in flip.nonzero().squeeze(1).tolist():
+        out[i] = out[i].flip(2)
     return out
 
 
@@ -117,9 +115,8 @@ def ten_crop(images: torch.Tensor, size: int = 224) -> torch.Tensor:
     places = [(0, 0), (0, width - size), (height - size, 0), (height - size, width - size), (ct, cl)]
     crops = [images[:, :, t : t + size, x0 : x0 + size] for t, x0 in places]
     # a patch at (t, x0) of the flipped image is the flip of the patch at (t, width - size - x0)
-    reverse = torch.arange(size - 1, -1, -1, device=images.device)
-    mirrored = [images[:, :, t : t + size, width - size - x0 : width - x0].index_select(3, reverse) for t, x0 in places]
-    return torch.stack(crops + mirrored, dim=1)
+    mirrored = torch.stack([images[:, :, t : t + size, width - size - x0 : width - x0] for t, x0 in places], dim=1)
+    return torch.cat([torch.stack(crops, dim=1), mirrored.flip(4)], dim=1)
 
 
 def rgb_eigen(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
