@@ -1,0 +1,703 @@
+"""Small experiments that test the paper's claims about its mechanisms (Sections 3.1, 3.3, 3.4, 4.2).
+
+What the chapters on ReLU, LRN, overlapping pooling and dropout run:
+
+* :func:`four_layer_net`: the "four-layer convolutional neural network" on CIFAR-10 of Figure 1
+  (Section 3.1) and of the LRN ablation (Section 3.3). The paper does not give its layout; we
+  assume the layout of cuda-convnet's example ``layers-18pct.cfg`` (Krizhevsky's own code, the
+  CIFAR-10 net "18% error in 20 minutes"): three 5x5 convolutions with 32, 32 and 64 kernels,
+  each followed by 3x3 pooling with stride 2, and one fully-connected layer with 10 outputs:
+  four layers with weights. Deviations: PyTorch's default initialisation, and the paper's
+  cross-map LRN (n=5) where that file has a within-map normalisation.
+* :class:`Budget` and :func:`load_data`: one description of a run's scale, with a quick (CPU,
+  synthetic images) and a full (GPU, CIFAR-10) setting picked by :func:`alexnet.mode.pick`.
+* :func:`fit`: a seeded, compact training loop (SGD with momentum, Section 5's optimiser)
+  returning a per-epoch :class:`History`; :func:`compare` trains several arms under one budget.
+* :func:`epochs_to_reach`: epochs a run needs to reach a training error (Figure 1's 25%).
+* :class:`PaperDropout`: dropout as Section 4.2 describes it (outputs multiplied by 1 - p at
+  test time) next to PyTorch's inverted dropout, and the ensemble view of dropout.
+* cuda-convnet's LRN convention (:func:`cuda_convnet_lrn`) and the mapping between the paper's,
+  PyTorch's and cuda-convnet's parameters (:func:`lrn_parameters`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from alexnet.data import ImageTensorDataset, channel_mean, load_dataset, to_input
+from alexnet.evaluate import topk_error
+from alexnet.lrn import LocalResponseNorm
+
+__all__ = [
+    "four_layer_net",
+    "Experiment",
+    "EXPERIMENTS",
+    "LRN_PLACES",
+    "Budget",
+    "load_data",
+    "seed_everything",
+    "History",
+    "fit",
+    "compare",
+    "evaluate",
+    "epochs_to_reach",
+    "format_table",
+    "ACTIVATION_FUNCTIONS",
+    "activation_and_gradient",
+    "PaperDropout",
+    "use_paper_dropout",
+    "dropout_expectation",
+    "ensemble_agreement",
+    "cuda_convnet_lrn",
+    "lrn_strength",
+    "lrn_parameters",
+    "time_call",
+]
+
+# ----------------------------------------------------------------------------- the four-layer CIFAR-10 net
+
+LRN_PLACES = ("none", "before_pool", "after_pool")
+
+
+def four_layer_net(
+    activation: str = "relu",
+    lrn: str = "none",
+    overlapping_pool: bool = True,
+    num_classes: int = 10,
+    width: float = 1.0,
+    lrn_size: int = 5,
+    lrn_alpha: float = 1e-4,
+    lrn_beta: float = 0.75,
+    lrn_k: float = 2.0,
+    image_size: int = 32,
+) -> nn.Sequential:
+    """The four-layer CIFAR-10 network of Figure 1 and Section 3.3, as assumed from cuda-convnet.
+
+    Layout (from ``layers-18pct.cfg`` of cuda-convnet): conv 5x5/32 -> max-pool -> conv 5x5/32
+    -> avg-pool -> conv 5x5/64 -> avg-pool -> fc 10, every convolution padded by 2 and followed
+    by the activation; pooling windows are z=3, s=2 (``overlapping_pool=False``: z=2, s=2), with
+    cuda-convnet's ceil rounding so that 32 -> 16 -> 8 -> 4 pixels either way.
+
+    ``lrn`` places the paper's cross-map LRN (Section 3.3) after the first two convolutions:
+    ``"before_pool"`` as the paper does (ReLU -> LRN -> pool), ``"after_pool"`` as CaffeNet did,
+    or ``"none"``. ``width`` multiplies the kernel counts; ``image_size`` (32 for CIFAR-10) is
+    only checked: the last pooling is followed by an adaptive average to 4x4 positions.
+    """
+    acts = {"relu": nn.ReLU, "tanh": nn.Tanh}
+    if activation not in acts:
+        raise ValueError(f"activation must be one of {sorted(acts)}, got {activation!r}")
+    if lrn not in LRN_PLACES:
+        raise ValueError(f"lrn must be one of {LRN_PLACES}, got {lrn!r}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    if not width > 0:
+        raise ValueError(f"width must be a positive multiplier, got {width!r}")
+    if image_size < 8:
+        raise ValueError(f"image_size must be at least 8 pixels, got {image_size}")
+    c1, c2, c3 = (max(1, round(c * width)) for c in (32, 32, 64))
+    z = 3 if overlapping_pool else 2
+
+    def norm() -> nn.Module:
+        return LocalResponseNorm(lrn_size, lrn_alpha, lrn_beta, lrn_k)
+
+    layers: list[nn.Module] = []
+    for i, (cin, cout, pool) in enumerate([(3, c1, nn.MaxPool2d), (c1, c2, nn.AvgPool2d), (c2, c3, nn.AvgPool2d)]):
+        layers += [nn.Conv2d(cin, cout, kernel_size=5, padding=2), acts[activation]()]
+        if lrn == "before_pool" and i < 2:
+            layers.append(norm())
+        layers.append(pool(z, 2, ceil_mode=True))
+        if lrn == "after_pool" and i < 2:
+            layers.append(norm())
+    # 32 px -> 16 -> 8 -> 4 (ceil rounding, like cuda-convnet); AdaptiveAvgPool keeps other sizes legal
+    layers += [nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(c3 * 16, num_classes)]
+    return nn.Sequential(*layers)
+
+
+# ----------------------------------------------------------------------------- budgets and data
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The scale of one experiment: data, image size, epochs and optimiser settings, the same for every arm.
+
+    ``dataset`` is ``"synthetic"`` (embedded, quick mode) or ``"cifar10"`` (downloaded, full
+    mode); ``train_images``/``val_images`` of ``None`` mean the whole split.
+    """
+
+    dataset: str = "synthetic"
+    train_images: int | None = 2048
+    val_images: int | None = 512
+    image_size: int = 32
+    num_classes: int = 8
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    seed: int = 0
+    width: float = 1.0  # multiplier of the network's kernel and unit counts
+
+    def __post_init__(self) -> None:
+        if self.dataset not in ("synthetic", "cifar10"):
+            raise ValueError(f"dataset must be 'synthetic' or 'cifar10', got {self.dataset!r}")
+        for name in ("epochs", "batch_size", "image_size", "num_classes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+
+    def describe(self) -> str:
+        """One line stating the scale, to print next to the paper's."""
+        n = "all" if self.train_images is None else f"{self.train_images:,}"
+        return (
+            f"{self.dataset}, {n} training images of {self.image_size} px, {self.num_classes} classes, "
+            f"{self.epochs} epochs, batch {self.batch_size}, lr {self.lr}, momentum {self.momentum}, "
+            f"weight decay {self.weight_decay}, seed {self.seed}, network width x{self.width}"
+        )
+
+
+def load_data(budget: Budget, root: str = "data") -> tuple[ImageTensorDataset, ImageTensorDataset]:
+    """Training and validation sets for ``budget`` as in-memory uint8 datasets.
+
+    Synthetic images are generated at ``budget.image_size``. CIFAR-10 is downloaded into
+    ``root`` by :func:`alexnet.data.load_dataset` (full mode, on a machine with internet), its
+    test split serves as validation set, and its 32-pixel images are resized when
+    ``budget.image_size`` differs (the reduced AlexNet needs at least 63 pixels).
+    """
+    if budget.dataset == "synthetic":
+        sizes = {"train": budget.train_images or 2048, "val": budget.val_images or 512}
+        opts = dict(image_size=budget.image_size, num_classes=budget.num_classes, seed=budget.seed)
+        return tuple(load_dataset("synthetic", s, num_images=sizes[s], **opts) for s in ("train", "val"))  # type: ignore[return-value]
+    try:
+        sets = [load_dataset("cifar10", split, root=root, download=True) for split in ("train", "test")]
+    except ValueError as err:
+        if "unknown dataset" in str(err):
+            raise ValueError(
+                "this version of alexnet.data has no 'cifar10' loader; full mode needs "
+                "alexnet.data.load_dataset('cifar10', split, root, download=True)"
+            ) from err
+        raise
+    out = []
+    for ds, n in zip(sets, (budget.train_images, budget.val_images), strict=True):
+        ds = _as_tensors(ds)
+        if len(ds.classes) != budget.num_classes:
+            raise ValueError(f"budget.num_classes={budget.num_classes} but CIFAR-10 has {len(ds.classes)} classes")
+        if n is not None:
+            ds = ImageTensorDataset(ds.images[:n], ds.labels[:n], ds.classes)
+        if ds.images.shape[-1] != budget.image_size:
+            resized = F.interpolate(ds.images.float(), size=budget.image_size, mode="bilinear", align_corners=False)
+            ds = ImageTensorDataset(resized.round().clamp(0, 255).to(torch.uint8), ds.labels, ds.classes)
+        out.append(ds)
+    return out[0], out[1]
+
+
+def _as_tensors(ds) -> ImageTensorDataset:
+    if isinstance(ds, ImageTensorDataset):
+        return ds
+    items = [ds[i] for i in range(len(ds))]
+    images = torch.stack([torch.as_tensor(x) for x, _ in items])
+    labels = torch.tensor([int(y) for _, y in items])
+    return ImageTensorDataset(images, labels, getattr(ds, "classes", [str(c) for c in range(int(labels.max()) + 1)]))
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, torch's (CPU and CUDA) random generators; numpy's too if it is installed."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+
+
+@dataclass
+class History:
+    """Per-epoch record of one run; errors are fractions in [0, 1].
+
+    ``train_error`` is measured on the fly during each epoch, on the batches as they are
+    trained (with dropout active), as cuda-convnet reports it and as Figure 1 plots it;
+    ``train_eval_error`` (only with ``fit(..., eval_train=True)``) re-evaluates the training
+    set with the network in test mode after the epoch.
+    """
+
+    name: str = ""
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_error: list[float] = field(default_factory=list)
+    train_eval_error: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_error: list[float] = field(default_factory=list)
+    val_top5_error: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    steps: int = 0
+    model: nn.Module | None = field(default=None, repr=False, compare=False)  # set by compare()
+
+    def last(self, key: str) -> float:
+        values = getattr(self, key)
+        if not values:
+            raise ValueError(f"history {self.name!r} has no {key} values")
+        return values[-1]
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, data: ImageTensorDataset, mean: torch.Tensor, batch_size: int = 256, device: str = "cpu"
+) -> dict[str, float]:
+    """Loss, top-1 and top-5 error of ``model`` in test mode on ``data`` (Section 6's measures)."""
+    was_training = model.training
+    model.eval()
+    logits = []
+    for start in range(0, len(data), batch_size):
+        x = to_input(data.images[start : start + batch_size].to(device), mean.to(device))
+        logits.append(model(x).float().cpu())
+    model.train(was_training)
+    out = torch.cat(logits)
+    errors = topk_error(out, data.labels, ks=(1, 5))
+    return {"loss": F.cross_entropy(out, data.labels).item(), "top1": errors[1], "top5": errors[5]}
+
+
+def fit(
+    model: nn.Module,
+    train: ImageTensorDataset,
+    val: ImageTensorDataset | None,
+    budget: Budget,
+    *,
+    name: str = "",
+    device: str | torch.device | None = None,
+    eval_train: bool = False,
+    max_steps: int | None = None,
+    verbose: bool = False,
+) -> History:
+    """Train ``model`` with SGD + momentum under ``budget``; returns a per-epoch :class:`History`.
+
+    Seeded by ``budget.seed``: the same budget gives every arm the same order of mini-batches
+    and the same dropout random stream. The training set's mean RGB is subtracted (Section 2).
+    ``max_steps`` stops after that many updates (used by the tests to run full-mode settings
+    for one step on a CPU).
+    """
+    if len(train) < 1:
+        raise ValueError("fit needs a non-empty training set")
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    seed_everything(budget.seed)
+    order_gen = torch.Generator().manual_seed(budget.seed)
+    model.to(device).train()
+    mean = channel_mean(train.images)
+    opt = torch.optim.SGD(model.parameters(), lr=budget.lr, momentum=budget.momentum, weight_decay=budget.weight_decay)
+    images, labels = train.images.to(device), train.labels.to(device)
+    hist = History(name=name)
+    for epoch in range(1, budget.epochs + 1):
+        start = time.perf_counter()
+        order = torch.randperm(len(train), generator=order_gen).to(device)
+        loss_sum, wrong, seen = 0.0, 0, 0
+        for i in range(0, len(order), budget.batch_size):
+            idx = order[i : i + budget.batch_size]
+            x, y = to_input(images[idx], mean), labels[idx]
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            hist.steps += 1
+            loss_sum += loss.item() * len(y)
+            wrong += (out.argmax(1) != y).sum().item()
+            seen += len(y)
+            if max_steps is not None and hist.steps >= max_steps:
+                break
+        hist.epoch.append(epoch)
+        hist.train_loss.append(loss_sum / seen)
+        hist.train_error.append(wrong / seen)
+        if eval_train:
+            hist.train_eval_error.append(evaluate(model, train, mean, device=device)["top1"])
+        if val is not None:
+            m = evaluate(model, val, mean, device=device)
+            hist.val_loss.append(m["loss"])
+            hist.val_error.append(m["top1"])
+            hist.val_top5_error.append(m["top5"])
+        hist.seconds.append(time.perf_counter() - start)
+        if verbose:
+            val_text = f", val error {100 * hist.val_error[-1]:.2f}%" if val is not None else ""
+            print(f"{name} epoch {epoch}: train error {100 * hist.train_error[-1]:.2f}%{val_text}")
+        if max_steps is not None and hist.steps >= max_steps:
+            break
+    return hist
+
+
+def compare(
+    builder: Callable[..., nn.Module],
+    arms: dict[str, dict],
+    train: ImageTensorDataset,
+    val: ImageTensorDataset | None,
+    budget: Budget,
+    common: dict | None = None,
+    **fit_options,
+) -> dict[str, History]:
+    """Train one network per arm, ``builder(**common, **arms[name])``, all under the same ``budget``.
+
+    Each arm is built right after seeding with ``budget.seed``, so arms that share a layout
+    start from the same weights; every arm then sees the same mini-batches in the same order.
+    """
+    if not arms:
+        raise ValueError("compare needs at least one arm")
+    results = {}
+    for name, options in arms.items():
+        seed_everything(budget.seed)
+        model = builder(**{**(common or {}), **options})
+        results[name] = fit(model, train, val, budget, name=name, **fit_options)
+        results[name].model = model  # kept for follow-up measurements (e.g. the dropout ensemble)
+    return results
+
+
+def epochs_to_reach(errors: Sequence[float], target: float, start: float | None = None) -> float | None:
+    """Epochs a run needs to bring its error down to ``target``, interpolated linearly between epochs.
+
+    ``errors[i]`` is the error after epoch i + 1. ``start`` is the error before training (e.g.
+    chance, 1 - 1/classes): with it, a target reached during the first epoch is interpolated
+    from epoch 0; without it the answer is then 1. Returns ``None`` if the target is never reached.
+    """
+    if not 0 <= target <= 1:
+        raise ValueError(f"target must be an error rate in [0, 1], got {target!r}")
+    points = ([(0, start)] if start is not None else []) + [(i + 1, e) for i, e in enumerate(errors)]
+    for j, (epoch, err) in enumerate(points):
+        if err <= target:
+            if j == 0:
+                return float(epoch)
+            e0, v0 = points[j - 1]
+            return e0 + (v0 - target) / (v0 - err) * (epoch - e0)
+    return None
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    """A plain-text table: floats printed with 2 decimals, columns aligned."""
+    text = [[str(h) for h in header]] + [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in r] for r in rows]
+    if any(len(r) != len(header) for r in text):
+        raise ValueError("every row must have as many cells as the header")
+    widths = [max(len(r[i]) for r in text) for i in range(len(header))]
+    lines = [
+        "  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths, strict=True))) for r in text
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- activations (Section 3.1)
+
+ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+}
+
+
+def activation_and_gradient(name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """f(x) and f'(x) of a named activation, the derivative by autograd (ReLU's f'(0) is taken as 0)."""
+    if name not in ACTIVATION_FUNCTIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATION_FUNCTIONS)}, got {name!r}")
+    x = x.detach().float().clone().requires_grad_(True)
+    y = ACTIVATION_FUNCTIONS[name](x)
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    return y.detach(), grad
+
+
+# ----------------------------------------------------------------------------- dropout (Section 4.2)
+
+
+class PaperDropout(nn.Module):
+    """Dropout as Section 4.2 states it: zero each output with probability p while training,
+    and at test time keep all outputs but "multiply their outputs by 0.5" (by 1 - p).
+
+    PyTorch's ``nn.Dropout`` is "inverted" dropout: it divides the kept outputs by 1 - p while
+    training and does nothing at test time. Both give the next layer the same expected input.
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be a probability in [0, 1), got {p!r}")
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return x * torch.bernoulli(torch.full_like(x, 1.0 - self.p))
+        return x * (1.0 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p} (paper convention: outputs x {1 - self.p} at test time)"
+
+
+def use_paper_dropout(model: nn.Module) -> nn.Module:
+    """Replace every ``nn.Dropout`` in ``model`` by a :class:`PaperDropout` with the same p, in place."""
+    for name, child in model.named_children():
+        if isinstance(child, nn.Dropout):
+            setattr(model, name, PaperDropout(child.p))
+        else:
+            use_paper_dropout(child)
+    return model
+
+
+@torch.no_grad()
+def dropout_expectation(x: torch.Tensor, p: float = 0.5, samples: int = 10_000, seed: int = 0) -> dict[str, float]:
+    """Training-time mean over ``samples`` masks vs the test-time output, for both conventions.
+
+    Returns the largest absolute gap between the Monte-Carlo training mean and the test-time
+    output for the paper's dropout and for PyTorch's inverted dropout, and the ratio of the two
+    conventions' test-time outputs (1 - p: the paper's test output is the inverted one times 1 - p).
+    """
+    if samples < 1:
+        raise ValueError(f"samples must be positive, got {samples}")
+    torch.manual_seed(seed)
+    paper, inverted = PaperDropout(p), nn.Dropout(p)
+    batch = x.unsqueeze(0).expand(samples, *x.shape)
+    paper.train(), inverted.train()
+    paper_mean, inverted_mean = paper(batch).mean(0), inverted(batch).mean(0)
+    paper.eval(), inverted.eval()
+    paper_test, inverted_test = paper(x), inverted(x)
+    nonzero = inverted_test != 0
+    return {
+        "paper_gap": (paper_mean - paper_test).abs().max().item(),
+        "inverted_gap": (inverted_mean - inverted_test).abs().max().item(),
+        "test_ratio": (paper_test[nonzero] / inverted_test[nonzero]).mean().item(),
+        "scale": x.abs().max().item(),
+    }
+
+
+@torch.no_grad()
+def ensemble_agreement(
+    model: nn.Module,
+    data: ImageTensorDataset,
+    mean: torch.Tensor,
+    samples: Sequence[int] = (1, 2, 4, 8, 16, 32),
+    seed: int = 0,
+    device: str = "cpu",
+) -> list[dict[str, float]]:
+    """The ensemble view of dropout (Section 4.2), measured.
+
+    For each count K in ``samples``, average the predictions of K sub-networks sampled by
+    dropout (the network in test mode except its dropout layers), both as an arithmetic mean
+    of probabilities and as a normalised geometric mean (the paper: test-time scaling is "a
+    reasonable approximation to taking the geometric mean"), and compare with the scaled
+    network (all units, dropout off). Returns rows with the top-1 errors and the mean total
+    variation distance between each average and the scaled network's prediction.
+    """
+    if not samples or min(samples) < 1:
+        raise ValueError(f"samples must be positive counts, got {samples!r}")
+    was_training = model.training
+    model.eval()
+    x = to_input(data.images.to(device), mean.to(device))
+    scaled = F.softmax(model(x).float(), dim=1).cpu()
+    for m in model.modules():
+        if isinstance(m, (nn.Dropout, PaperDropout)):
+            m.train()
+    torch.manual_seed(seed)
+    log_probs = []
+    rows, wanted = [], sorted(set(samples))
+    for k in range(1, wanted[-1] + 1):
+        log_probs.append(F.log_softmax(model(x).float(), dim=1).cpu())
+        if k in wanted:
+            stack = torch.stack(log_probs)
+            arith = stack.exp().mean(0)
+            geo = F.softmax(stack.mean(0), dim=1)
+            rows.append(
+                {
+                    "samples": k,
+                    "arithmetic_error": topk_error(arith, data.labels, ks=(1,))[1],
+                    "geometric_error": topk_error(geo, data.labels, ks=(1,))[1],
+                    "arithmetic_distance": 0.5 * (arith - scaled).abs().sum(1).mean().item(),
+                    "geometric_distance": 0.5 * (geo - scaled).abs().sum(1).mean().item(),
+                }
+            )
+    model.train(was_training)
+    rows.append({"samples": 0, "scaled_error": topk_error(scaled, data.labels, ks=(1,))[1]})
+    return rows
+
+
+# ----------------------------------------------------------------------------- LRN conventions (Section 3.3)
+
+
+def cuda_convnet_lrn(
+    x: torch.Tensor, size: int = 5, scale: float = 5e-4, power: float = 0.75, min_div: float = 1.0
+) -> torch.Tensor:
+    """Cross-map response normalisation as cuda-convnet's ``cmrnorm`` layer computes it.
+
+    b_i = a_i / (min_div + (scale / size) * sum_j a_j^2) ** power, over the same centred window
+    of ``size`` maps as the paper. cuda-convnet's layer parser divides the configured ``scale``
+    by ``size`` (layer.py: ``dic['scale'] /= dic['size']`` for cross-map normalisation) and its
+    wiki formula has a constant 1 where the paper has k; cuda-convnet2 exposes that constant as
+    ``minDiv`` (default 1).
+    """
+    if size < 1:
+        raise ValueError(f"size must be a positive number of maps, got {size}")
+    if x.dim() < 3:
+        raise ValueError(f"cuda_convnet_lrn expects (N, C, ...) with rank >= 3, got shape {tuple(x.shape)}")
+    n, c = x.shape[:2]
+    squares = F.pad(x.pow(2).reshape(n, c, -1), (0, 0, size // 2, (size - 1) // 2))
+    sums = squares.unfold(1, size, 1).sum(-1).reshape(x.shape)
+    return x / (min_div + (scale / size) * sums).pow(power)
+
+
+def lrn_parameters(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0) -> dict[str, dict]:
+    """The paper's LRN (Section 3.3) written in the three conventions, with the parameters that make them agree.
+
+    * paper: b = a / (k + alpha * sum a^2)^beta;
+    * PyTorch ``nn.LocalResponseNorm(size, alpha_t, beta, k)``: b = a / (k + alpha_t / n * sum)^beta,
+      so alpha_t = n * alpha;
+    * cuda-convnet ``cmrnorm`` (``scale``, ``pow``, ``size``, and cuda-convnet2's ``minDiv``):
+      b = a / (minDiv + scale / n * sum)^pow, so scale = n * alpha with minDiv = k. With the
+      constant 1 of the original cuda-convnet, a / (k + alpha S)^beta = k^-beta * a / (1 + alpha/k S)^beta:
+      scale = n * alpha / k gives the same layer up to the constant factor k^-beta (``output_factor``).
+    """
+    if size < 1 or k <= 0 or alpha < 0:
+        raise ValueError(f"need size >= 1, k > 0, alpha >= 0; got size={size}, k={k}, alpha={alpha}")
+    return {
+        "paper": {"size": size, "alpha": alpha, "beta": beta, "k": k},
+        "pytorch": {"size": size, "alpha": alpha * size, "beta": beta, "k": k},
+        "cuda-convnet2": {"size": size, "scale": alpha * size, "pow": beta, "minDiv": k},
+        "cuda-convnet": {"size": size, "scale": alpha * size / k, "pow": beta, "output_factor": k**-beta},
+    }
+
+
+# ----------------------------------------------------------------------------- the chapters' experiments
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One chapter's ablation: a network builder, its arms, and a quick and a full budget.
+
+    Quick mode (CPU, CI) and full mode (GPU) run the same :meth:`run` with ``pick(quick, full)``;
+    a unit test runs every experiment's full budget for one step so that it cannot rot.
+    """
+
+    name: str
+    builder: Callable[..., nn.Module]
+    arms: dict[str, dict]
+    quick: Budget
+    full: Budget
+    common: dict = field(default_factory=dict)
+
+    def model_options(self, budget: Budget) -> dict:
+        """The builder's options for ``budget``: ``common`` plus classes, width and image size."""
+        return {
+            **self.common,
+            "num_classes": budget.num_classes,
+            "width": budget.width,
+            "image_size": budget.image_size,
+        }
+
+    def run(self, train: ImageTensorDataset, val: ImageTensorDataset | None, budget: Budget, **fit_options):
+        """Train every arm under ``budget`` (see :func:`compare`)."""
+        return compare(self.builder, self.arms, train, val, budget, common=self.model_options(budget), **fit_options)
+
+
+def _alexnet(**options) -> nn.Module:
+    from alexnet.model import build_model
+
+    return build_model("paper", **options)
+
+
+_CIFAR = dict(dataset="cifar10", train_images=None, val_images=None, num_classes=10)
+EXPERIMENTS: dict[str, Experiment] = {
+    # Section 3.1, Figure 1: same network, ReLU vs tanh, no regularisation of any kind
+    "relu": Experiment(
+        "relu",
+        four_layer_net,
+        {"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
+        quick=Budget(train_images=2048, val_images=512, image_size=32, num_classes=8, epochs=8),
+        full=Budget(**_CIFAR, image_size=32, epochs=40, batch_size=128),
+    ),
+    # Section 3.3: the four-layer CIFAR-10 network without and with LRN (ReLU -> LRN -> pool)
+    "lrn": Experiment(
+        "lrn",
+        four_layer_net,
+        {"no LRN": {"lrn": "none"}, "LRN": {"lrn": "before_pool"}},
+        quick=Budget(train_images=1024, val_images=512, image_size=32, num_classes=8, epochs=6, weight_decay=5e-4),
+        full=Budget(**_CIFAR, image_size=32, epochs=60, batch_size=128, weight_decay=5e-4),
+    ),
+    # Section 3.4: the (reduced) AlexNet with z=3, s=2 vs z=2, s=2
+    "pooling": Experiment(
+        "pooling",
+        _alexnet,
+        {
+            "overlapping (z=3, s=2)": {"overlapping_pool": True},
+            "non-overlapping (z=2, s=2)": {"overlapping_pool": False},
+        },
+        quick=Budget(
+            train_images=1024, val_images=512, image_size=67, num_classes=8, epochs=5, weight_decay=5e-4, width=0.25
+        ),
+        full=Budget(**_CIFAR, image_size=67, epochs=30, batch_size=128, weight_decay=5e-4, width=0.5),
+        common={"init": "kaiming"},
+    ),
+    # Section 4.2: the (reduced) AlexNet with and without dropout on fc6 and fc7
+    "dropout": Experiment(
+        "dropout",
+        _alexnet,
+        {"dropout 0.5": {"dropout": 0.5}, "no dropout": {"dropout": 0.0}},
+        quick=Budget(
+            train_images=512, val_images=512, image_size=67, num_classes=8, epochs=10, weight_decay=5e-4, width=0.25
+        ),
+        full=Budget(**_CIFAR, image_size=67, epochs=60, batch_size=128, weight_decay=5e-4, width=0.5),
+        common={"init": "kaiming"},
+    ),
+}
+
+
+@torch.no_grad()
+def lrn_strength(model: nn.Module, images: torch.Tensor) -> list[float]:
+    """For each paper-convention LRN layer of ``model``, the median of alpha * sum(a^2) / k over its inputs.
+
+    The ratio says how much the layer normalises: near 0 the denominator is just k^beta and the
+    layer only rescales every unit by the same constant; at 1 and above, large neighbours
+    really divide a unit's output down. ``images`` is a float batch ready for the network.
+    """
+    layers = [m for m in model.modules() if isinstance(m, LocalResponseNorm)]
+    if not layers:
+        raise ValueError("model has no LocalResponseNorm layer")
+    ratios: dict[int, float] = {}
+
+    def hook(module, inputs, output, index):
+        a = inputs[0]
+        squares = F.pad(a.pow(2).flatten(2), (0, 0, module.size // 2, (module.size - 1) // 2))
+        sums = squares.unfold(1, module.size, 1).sum(-1)
+        ratios[index] = (module.alpha * sums / module.k).median().item()
+
+    handles = [m.register_forward_hook(lambda mod, i, o, j=j: hook(mod, i, o, j)) for j, m in enumerate(layers)]
+    was_training = model.training
+    try:
+        model.eval()
+        model(images)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return [ratios[j] for j in range(len(layers))]
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def time_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be positive, got {repeats}")
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]

@@ -1,0 +1,308 @@
+"""The experiment runner and small networks behind the chapters on ReLU, LRN, pooling and dropout."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from alexnet import data
+from alexnet.data import ImageTensorDataset, channel_mean, synthetic, to_input
+from alexnet.experiments import (
+    EXPERIMENTS,
+    Budget,
+    PaperDropout,
+    activation_and_gradient,
+    compare,
+    cuda_convnet_lrn,
+    dropout_expectation,
+    ensemble_agreement,
+    epochs_to_reach,
+    fit,
+    format_table,
+    four_layer_net,
+    load_data,
+    lrn_parameters,
+    lrn_strength,
+    time_call,
+    use_paper_dropout,
+)
+from alexnet.lrn import LocalResponseNorm, local_response_norm
+from alexnet.model import build_model
+
+TINY = Budget(train_images=64, val_images=32, image_size=32, num_classes=4, epochs=2, batch_size=16, lr=0.01)
+
+
+# ----------------------------------------------------------------------------- the four-layer net
+
+
+@pytest.mark.parametrize("lrn", ["none", "before_pool", "after_pool"])
+@pytest.mark.parametrize("overlapping", [True, False])
+def test_four_layer_net_shapes_and_layers(lrn, overlapping):
+    net = four_layer_net(lrn=lrn, overlapping_pool=overlapping, num_classes=10)
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    weighted = [m for m in net if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(weighted) == 4  # "four-layer": three convolutions and one fully-connected layer
+    assert [m.out_channels for m in weighted[:3]] == [32, 32, 64]
+    pools = [m for m in net if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d))]
+    assert {m.kernel_size for m in pools} == {3 if overlapping else 2}
+    # both pooling sizes give 32 -> 16 -> 8 -> 4 (ceil rounding, like cuda-convnet)
+    x = torch.zeros(1, 3, 32, 32)
+    sides = []
+    for m in net:
+        x = m(x)
+        if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            sides.append(x.shape[-1])
+    assert sides == [16, 8, 4]
+
+
+def test_four_layer_net_places_lrn_before_or_after_pooling():
+    kinds = lambda net: [type(m).__name__ for m in net]  # noqa: E731
+    before = kinds(four_layer_net(lrn="before_pool"))
+    after = kinds(four_layer_net(lrn="after_pool"))
+    assert before[:4] == ["Conv2d", "ReLU", "LocalResponseNorm", "MaxPool2d"]
+    assert after[:4] == ["Conv2d", "ReLU", "MaxPool2d", "LocalResponseNorm"]
+    assert before.count("LocalResponseNorm") == after.count("LocalResponseNorm") == 2
+    assert "LocalResponseNorm" not in kinds(four_layer_net())
+    assert kinds(four_layer_net(activation="tanh")).count("Tanh") == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"activation": "sigmoid"}, "activation must be one of"),
+        ({"lrn": "after_relu"}, "lrn must be one of"),
+        ({"num_classes": 1}, "num_classes"),
+        ({"width": 0}, "width"),
+        ({"image_size": 4}, "image_size"),
+    ],
+)
+def test_four_layer_net_rejects_bad_options(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        four_layer_net(**kwargs)
+
+
+# ----------------------------------------------------------------------------- budgets and data
+
+
+def test_budget_validates_and_describes_itself():
+    assert "synthetic" in TINY.describe() and "64 training images" in TINY.describe()
+    with pytest.raises(ValueError, match="dataset must be"):
+        Budget(dataset="imagenet")
+    with pytest.raises(ValueError, match="epochs must be positive"):
+        Budget(epochs=0)
+    with pytest.raises(ValueError, match="lr must be positive"):
+        Budget(lr=0)
+
+
+def test_load_data_synthetic_follows_the_budget():
+    train, val = load_data(TINY)
+    assert train.images.shape == (64, 3, 32, 32) and val.images.shape == (32, 3, 32, 32)
+    assert len(train.classes) == 4 and not torch.equal(train.images[:32], val.images)
+
+
+def test_load_data_cifar10_explains_a_missing_loader(monkeypatch):
+    monkeypatch.delitem(data.LOADERS, "cifar10", raising=False)
+    with pytest.raises(ValueError, match="no 'cifar10' loader"):
+        load_data(EXPERIMENTS["relu"].full)
+
+
+def test_load_data_cifar10_subsets_and_resizes(monkeypatch):
+    calls = []
+
+    def fake_cifar10(split, root, download, **options):
+        calls.append((split, download))
+        g = torch.Generator().manual_seed(0)
+        images = torch.randint(0, 256, (20, 3, 32, 32), dtype=torch.uint8, generator=g)
+        return ImageTensorDataset(images, torch.arange(20) % 10, [str(c) for c in range(10)])
+
+    monkeypatch.setitem(data.LOADERS, "cifar10", fake_cifar10)
+    budget = dataclasses.replace(EXPERIMENTS["pooling"].full, train_images=12, val_images=None)
+    train, val = load_data(budget)
+    assert calls == [("train", True), ("test", True)]
+    assert train.images.shape == (12, 3, 67, 67) and val.images.shape == (20, 3, 67, 67)
+    with pytest.raises(ValueError, match="num_classes"):
+        load_data(dataclasses.replace(budget, num_classes=8))
+
+
+# ----------------------------------------------------------------------------- the runner
+
+
+def test_fit_is_seeded_records_every_epoch_and_learns():
+    train, val = load_data(TINY)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        runs.append(
+            fit(four_layer_net(num_classes=4), train, val, dataclasses.replace(TINY, epochs=3), eval_train=True)
+        )
+    a, b = runs
+    assert a.train_loss == b.train_loss and a.val_error == b.val_error  # same seed, same run
+    assert a.epoch == [1, 2, 3] and len(a.val_top5_error) == len(a.train_eval_error) == 3
+    assert a.steps == 3 * 4
+    assert all(0 <= e <= 1 for e in a.train_error + a.val_error)
+    assert a.train_loss[-1] < a.train_loss[0]
+    assert a.last("val_error") == a.val_error[-1]
+    with pytest.raises(ValueError, match="no val_loss"):
+        fit(four_layer_net(num_classes=4), train, None, TINY).last("val_loss")
+
+
+def test_compare_starts_arms_from_the_same_weights():
+    train, val = load_data(TINY)
+    hs = compare(four_layer_net, {"a": {}, "b": {}}, train, val, TINY, common={"num_classes": 4})
+    assert hs["a"].train_loss == hs["b"].train_loss and hs["a"].model is not hs["b"].model
+    with pytest.raises(ValueError, match="at least one arm"):
+        compare(four_layer_net, {}, train, val, TINY)
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_full_mode_configuration_runs_one_step_on_cpu(name):
+    """Full mode runs on a GPU with CIFAR-10; here its budget and networks run one step on
+    random images of the same shape, so that the full-mode settings cannot rot."""
+    experiment = EXPERIMENTS[name]
+    full = experiment.full
+    assert full.dataset == "cifar10" and full.num_classes == 10
+    assert full.epochs > experiment.quick.epochs
+    n = full.batch_size
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (n, 3, full.image_size, full.image_size), dtype=torch.uint8, generator=g)
+    train = ImageTensorDataset(images, torch.arange(n) % 10, [str(c) for c in range(10)])
+    histories = experiment.run(train, None, full, max_steps=1, device="cpu")
+    assert set(histories) == set(experiment.arms)
+    for hist in histories.values():
+        assert hist.steps == 1 and math.isfinite(hist.train_loss[0])
+
+
+def test_quick_budgets_are_small():
+    for experiment in EXPERIMENTS.values():
+        q = experiment.quick
+        assert q.dataset == "synthetic" and q.train_images * q.epochs <= 20_000
+
+
+def test_epochs_to_reach_interpolates():
+    assert epochs_to_reach([0.5, 0.3, 0.1], 0.3) == 2.0
+    assert epochs_to_reach([0.5, 0.3, 0.1], 0.2) == pytest.approx(2.5)
+    assert epochs_to_reach([0.2, 0.1], 0.25) == 1.0
+    assert epochs_to_reach([0.2, 0.1], 0.25, start=0.75) == pytest.approx(0.5 / 0.55)
+    assert epochs_to_reach([0.5, 0.4], 0.25) is None
+    with pytest.raises(ValueError, match="target"):
+        epochs_to_reach([0.5], 25)
+
+
+def test_format_table_aligns_and_checks_rows():
+    text = format_table(["name", "value"], [["a", 1.234], ["bb", 10.0]])
+    lines = text.splitlines()
+    assert lines[0].startswith("name") and set(lines[1]) <= {"-", " "}
+    assert lines[2].endswith(" 1.23") and lines[3].endswith("10.00")
+    assert len({len(line) for line in lines}) == 1
+    with pytest.raises(ValueError, match="as many cells"):
+        format_table(["a", "b"], [[1]])
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+def test_activation_gradients_match_calculus():
+    x = torch.tensor([-2.0, 0.0, 3.0])
+    y, g = activation_and_gradient("tanh", x)
+    assert torch.allclose(g, 1 - torch.tanh(x) ** 2)
+    _, g = activation_and_gradient("sigmoid", x)
+    assert torch.allclose(g, torch.sigmoid(x) * (1 - torch.sigmoid(x)))
+    y, g = activation_and_gradient("relu", x)
+    assert y.tolist() == [0.0, 0.0, 3.0] and g.tolist() == [0.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match="activation must be one of"):
+        activation_and_gradient("swish", x)
+
+
+# ----------------------------------------------------------------------------- dropout
+
+
+def test_paper_dropout_drops_without_rescaling_and_scales_at_test():
+    torch.manual_seed(0)
+    d = PaperDropout(0.5)
+    x = torch.ones(10_000)
+    out = d.train()(x)
+    assert set(out.unique().tolist()) == {0.0, 1.0}  # kept units are not rescaled
+    assert abs(out.mean().item() - 0.5) < 0.03
+    assert torch.equal(d.eval()(x), torch.full_like(x, 0.5))
+    assert torch.equal(PaperDropout(0.0).train()(x), x)
+    with pytest.raises(ValueError, match="probability"):
+        PaperDropout(1.0)
+
+
+def test_use_paper_dropout_replaces_every_dropout():
+    model = use_paper_dropout(build_model("paper", num_classes=4, width=0.125, image_size=67))
+    assert not any(type(m) is nn.Dropout for m in model.modules())
+    assert sum(isinstance(m, PaperDropout) for m in model.modules()) == 2
+
+
+def test_dropout_conventions_agree_in_expectation():
+    r = dropout_expectation(torch.rand(256) + 1, p=0.5, samples=20_000)
+    assert r["paper_gap"] < 0.05 * r["scale"] and r["inverted_gap"] < 0.1 * r["scale"]
+    assert r["test_ratio"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="samples"):
+        dropout_expectation(torch.ones(3), samples=0)
+
+
+def test_ensemble_agreement_rows_and_the_no_dropout_limit():
+    train, _ = load_data(TINY)
+    mean = channel_mean(train.images)
+    torch.manual_seed(0)
+    model = build_model("paper", num_classes=4, width=0.125, image_size=67, init="kaiming")
+    ds = synthetic("val", num_images=24, image_size=67, num_classes=4)
+    rows = ensemble_agreement(model, ds, mean, samples=(1, 4))
+    assert [r["samples"] for r in rows] == [1, 4, 0]
+    assert rows[0]["arithmetic_distance"] > 0 and 0 <= rows[-1]["scaled_error"] <= 1
+    assert model.training  # the model's mode is restored
+    torch.manual_seed(0)
+    no_dropout = build_model("paper", num_classes=4, width=0.125, image_size=67, init="kaiming", dropout=0.0)
+    rows = ensemble_agreement(no_dropout, ds, mean, samples=(2,))
+    assert rows[0]["arithmetic_distance"] < 1e-6 and rows[0]["geometric_distance"] < 1e-6
+    with pytest.raises(ValueError, match="samples"):
+        ensemble_agreement(model, ds, mean, samples=(0,))
+
+
+# ----------------------------------------------------------------------------- LRN conventions
+
+
+def test_lrn_conventions_compute_the_same_layer():
+    torch.manual_seed(0)
+    x = 50 * torch.rand(2, 12, 3, 3)
+    p = lrn_parameters(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    paper = local_response_norm(x)
+    assert p["pytorch"]["alpha"] == pytest.approx(5e-4)
+    torch_lrn = nn.LocalResponseNorm(5, p["pytorch"]["alpha"], 0.75, 2.0)(x)
+    assert torch.allclose(torch_lrn, paper, rtol=1e-5)
+    c2 = p["cuda-convnet2"]
+    assert torch.allclose(cuda_convnet_lrn(x, 5, c2["scale"], 0.75, min_div=c2["minDiv"]), paper, rtol=1e-5)
+    c1 = p["cuda-convnet"]
+    assert c1["scale"] == pytest.approx(2.5e-4) and c1["output_factor"] == pytest.approx(2**-0.75)
+    assert torch.allclose(c1["output_factor"] * cuda_convnet_lrn(x, 5, c1["scale"], 0.75), paper, rtol=1e-5)
+    # unconverted numbers give a different layer
+    assert not torch.allclose(nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)(x), paper, rtol=1e-3)
+    with pytest.raises(ValueError, match="size"):
+        cuda_convnet_lrn(x, size=0)
+    with pytest.raises(ValueError, match="k > 0"):
+        lrn_parameters(k=0)
+
+
+def test_lrn_strength_grows_with_the_square_of_the_input():
+    torch.manual_seed(0)
+    net = four_layer_net(lrn="before_pool")
+    for m in net:
+        if isinstance(m, nn.Conv2d):
+            nn.init.zeros_(m.bias)  # without biases the first layer is homogeneous: 10x input, 100x squares
+    x = to_input(synthetic("val", num_images=8, image_size=32).images, torch.full((3,), 0.5))
+    small, large = lrn_strength(net, x), lrn_strength(net, 10 * x)
+    assert len(small) == 2 and all(s > 0 for s in small)
+    assert large[0] == pytest.approx(100 * small[0], rel=1e-3)
+    with pytest.raises(ValueError, match="no LocalResponseNorm"):
+        lrn_strength(four_layer_net(), x)
+    assert isinstance(net[2], LocalResponseNorm)
+
+
+def test_time_call_measures():
+    assert time_call(lambda: sum(range(1000)), repeats=3) > 0
+    with pytest.raises(ValueError, match="repeats"):
+        time_call(lambda: None, repeats=0)
