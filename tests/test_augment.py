@@ -165,3 +165,27 @@ def test_ten_crop_predict_averages_softmax_over_the_ten_patches():
     torch.testing.assert_close(probs.sum(1), torch.ones(7))
     with pytest.raises(ValueError, match="mean RGB"):
         ten_crop_predict(model, images, 8)
+
+
+def test_the_chapters_full_run_takes_one_step_on_a_cpu():
+    from alexnet import build_model
+    from alexnet.augment import CHAPTER_RUNS
+    from alexnet.data import photos
+    from alexnet.experiments import Budget, fit
+
+    run = CHAPTER_RUNS["full"]
+    train = photos("train", image_size=run["photo_size"], patch_size=run["patch_size"], patches_per_photo=2)
+    net = build_model(
+        "paper", num_classes=len(train.classes), width=run["width"], image_size=run["crop_size"], init="kaiming"
+    )
+    model = nn.Sequential(Augment(run["crop_size"], eigen=rgb_eigen(train.images)), net)
+    budget = Budget(
+        image_size=run["patch_size"],
+        num_classes=len(train.classes),
+        epochs=run["epochs"],
+        batch_size=run["batch_size"],
+        lr=run["lr"],
+        weight_decay=run["weight_decay"],
+    )
+    history = fit(model, train, None, budget, device="cpu", max_steps=1)
+    assert history.steps == 1 and np.isfinite(history.train_loss[0])
