@@ -55,6 +55,8 @@ __all__ = [
     "evaluate_model",
     "crop_flip_batched",
     "read_metrics",
+    "fc7_features",
+    "nearest_neighbours",
     "CHECKPOINT_NAME",
     "METRICS_NAME",
 ]
@@ -128,6 +130,10 @@ class TrainConfig:
             raise ValueError("lr_patience, lr_drops, momentum and weight_decay must not be negative")
         if self.resume and not self.out:
             raise ValueError("resume=True needs out= (the folder that holds checkpoint.pt)")
+        from alexnet.model import PRESETS
+
+        if self.model not in PRESETS:
+            raise ValueError(f"unknown model {self.model!r}; known models: {', '.join(PRESETS)}")
         if "num_classes" in self.model_options:
             raise ValueError("num_classes comes from the dataset; set it in dataset_options (synthetic) instead")
 
@@ -515,6 +521,42 @@ def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, for
 def _finish_sums(sums: torch.Tensor) -> dict[str, float]:
     loss, wrong1, wrong5, n = sums.tolist()
     return {"loss": loss / n, "top1_error": wrong1 / n, "top5_error": wrong5 / n}
+
+
+@torch.no_grad()
+def fc7_features(
+    model: AlexNet, images: torch.Tensor, mean: torch.Tensor, size: int | None = None, batch_size: int = 256
+) -> torch.Tensor:
+    """The activations of the last hidden layer (fc7 after its ReLU, 4096-d at full width) on centre crops.
+
+    Section 6.1 (Figure 4) compares images by the Euclidean distance between these vectors.
+    ``images`` are uint8 (N, 3, H, W); the model runs in eval mode (no dropout).
+    """
+    size = size or model.config.image_size
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    body = model.classifier[:-1]  # everything up to fc8
+    out = []
+    try:
+        for start in range(0, len(images), batch_size):
+            x = to_input(aug.center_crop(images[start : start + batch_size].to(device), size), mean.to(device))
+            h = torch.flatten(model.avgpool(model.features(x)), 1)
+            out.append(body(h).float().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def nearest_neighbours(queries: torch.Tensor, keys: torch.Tensor, k: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (Q, k) and Euclidean distances of the ``k`` rows of ``keys`` nearest to each query (Figure 4)."""
+    if queries.dim() != 2 or keys.dim() != 2 or queries.shape[1] != keys.shape[1]:
+        raise ValueError(f"need feature matrices (Q, D) and (N, D), got {tuple(queries.shape)} and {tuple(keys.shape)}")
+    if not 1 <= k <= len(keys):
+        raise ValueError(f"k must lie in [1, {len(keys)}], got {k}")
+    distances = torch.cdist(queries.double(), keys.double())
+    d, idx = distances.topk(k, dim=1, largest=False)
+    return idx, d.float()
 
 
 # ----------------------------------------------------------------------------- checkpoints

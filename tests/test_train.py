@@ -177,3 +177,27 @@ def test_full_mode_configuration_runs_one_step():
     result = train(one_step)
     assert result.model.config.image_size == 227 and result.model.config.width == 1.0
     assert torch.isfinite(torch.tensor(result.final["train_loss"]))
+
+
+def test_figure_3_and_4_helpers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from alexnet.model import build_model
+    from alexnet.plots import kernel_tiles, plot_kernels, plot_neighbours, plot_training
+    from alexnet.train import fc7_features, nearest_neighbours
+
+    model = build_model("paper", num_classes=4, width=0.125, image_size=67)
+    tiles = kernel_tiles(model.features[0].weight)
+    assert tiles.shape == (12, 11, 11, 3) and tiles.min() >= 0 and tiles.max() <= 1
+    assert len(plot_kernels(model.features[0].weight, columns=6).axes) == 12
+    images = torch.randint(0, 256, (5, 3, 72, 72), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    features = fc7_features(model, images, torch.full((3,), 0.5))
+    assert features.shape == (5, model.config.hidden) and (features >= 0).all()
+    idx, dist = nearest_neighbours(features[:2], features, k=3)
+    assert idx[:, 0].tolist() == [0, 1] and torch.allclose(dist[:, 0], torch.zeros(2), atol=1e-3)
+    assert len(plot_neighbours(images[:2], images[idx]).axes) == 8
+    history = [
+        {"epoch": e, "train_loss": 1 / e, "val_top1_error": 0.5 / e, "val_top5_error": 0.1, "lr": 0.01} for e in (1, 2)
+    ]
+    assert len(plot_training(history).axes) == 3

@@ -1,0 +1,88 @@
+"""The paper's two towers on two devices (Section 3.2), and DistributedDataParallel under torchrun."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from alexnet import build_model
+from alexnet.parallel import split_towers
+
+
+def _model(**kw):
+    torch.manual_seed(0)
+    return build_model("paper", num_classes=10, width=0.25, image_size=67, init="kaiming", **kw)
+
+
+def test_split_towers_computes_what_the_grouped_model_computes():
+    model = _model().eval()
+    towers = split_towers(model, ["cpu", "cpu"]).eval()
+    x = torch.randn(3, 3, 67, 67, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(towers(x), model(x), atol=1e-5)
+    assert towers.exchanges == ["lrn1", "lrn2", "conv3", "fc6", "fc7", "fc8"]
+    assert towers.tower_parameters(0) + towers.tower_parameters(1) == sum(p.numel() for p in model.parameters())
+    state = towers.grouped_state_dict()
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+
+
+def test_towers_that_normalise_alone_differ_only_through_the_lrn():
+    x = torch.randn(3, 3, 67, 67, generator=torch.Generator().manual_seed(1))
+    model = _model().eval()
+    alone = split_towers(model, ["cpu", "cpu"], exact=False).eval()
+    assert alone.exchanges == ["conv3", "fc6", "fc7", "fc8"]  # exactly where Section 3.2's GPUs talk
+    assert not torch.allclose(alone(x), model(x), atol=1e-7)
+    no_lrn = _model(lrn=False).eval()
+    assert torch.allclose(split_towers(no_lrn, ["cpu", "cpu"], exact=False).eval()(x), no_lrn(x), atol=1e-5)
+
+
+def test_a_training_step_on_the_towers_matches_the_grouped_model():
+    model = _model(dropout=0.0)
+    towers = split_towers(model, ["cpu", "cpu"])
+    x = torch.randn(4, 3, 67, 67, generator=torch.Generator().manual_seed(2))
+    y = torch.tensor([0, 3, 5, 9])
+    for net in (model, towers):
+        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    state = towers.grouped_state_dict()
+    assert all(torch.allclose(state[k], v, atol=1e-6) for k, v in model.state_dict().items())
+
+
+def test_split_towers_needs_two_towers_and_two_devices():
+    with pytest.raises(ValueError, match="groups=2"):
+        split_towers(build_model("torchvision", num_classes=10, width=0.25), ["cpu", "cpu"])
+    with pytest.raises(ValueError, match="two devices"):
+        split_towers(_model(), ["cpu"])
+
+
+def test_torchrun_with_two_gloo_processes_matches_one_process(tmp_path):
+    """DistributedDataParallel on the CPU: each process takes half of every batch of 32."""
+    common = ["train", "--width", "0.125", "--images", "128", "--classes", "4", "--batch-size", "32", "--epochs", "2"]
+    common += ["--dropout", "0", "--augment", "none", "--no-progress", "--device", "cpu"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with socket.socket() as s:  # a free port for the rendezvous
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    one = subprocess.run(
+        [sys.executable, "-m", "alexnet", *common, "--out", str(tmp_path / "one")], env=env, timeout=300
+    )
+    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}"]
+    two = subprocess.run(
+        [*launch, "-m", "alexnet", *common, "--out", str(tmp_path / "two")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
+    a, b = (
+        [json.loads(line) for line in (tmp_path / d / "metrics.jsonl").read_text().splitlines()] for d in ("one", "two")
+    )
+    assert [r["epoch"] for r in b] == [1, 2]
+    for ra, rb in zip(a, b, strict=True):
+        assert rb["train_loss"] == pytest.approx(ra["train_loss"], rel=1e-4)
+        assert rb["val_top1_error"] == pytest.approx(ra["val_top1_error"], abs=1 / 32)
