@@ -429,7 +429,7 @@ def imagenette(
     if download:
         Imagenette(os.fspath(root), split=split, size=size, download=True)
     if not (folder / split).is_dir():
-        url = Imagenette._ARCHIVES[size][0]
+        url = getattr(Imagenette, "_ARCHIVES", {}).get(size, ("https://github.com/fastai/imagenette",))[0]
         raise FileNotFoundError(
             f"Imagenette ({size}) not found at {os.fspath(folder / split)!r}: call "
             f"load_dataset('imagenette', root={os.fspath(root)!r}, download=True), or download {url} and extract it into "

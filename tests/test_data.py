@@ -147,6 +147,9 @@ def test_decode_image_is_torchvisions_resize_and_centre_crop(tmp_path):
         assert torch.equal(image, paper(Image.open(path).convert("RGB"))), path.name
     gray = decode_image(files[1], None)
     assert gray.shape == (3, 50, 30) and torch.equal(gray[0], gray[1]) and torch.equal(gray[1], gray[2])
+    deep = (np.arange(16 * 16).reshape(16, 16) * 256).astype(np.uint16)  # 16-bit grey becomes its top 8 bits
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    assert torch.equal(decode_image(tmp_path / "deep.png", None)[1], torch.from_numpy((deep >> 8).astype(np.uint8)))
     with pytest.raises(CorruptImageError, match="broken.jpg"):
         decode_image(tmp_path / "train" / "dog" / "broken.jpg")
 
