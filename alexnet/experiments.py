@@ -612,7 +612,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         "relu",
         four_layer_net,
         {"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
-        quick=Budget(train_images=2048, val_images=512, image_size=32, num_classes=8, epochs=8),
+        quick=Budget(train_images=2048, val_images=512, image_size=32, num_classes=8, epochs=6),
         full=Budget(**_CIFAR, image_size=32, epochs=40, batch_size=128),
     ),
     # Section 3.3: the four-layer CIFAR-10 network without and with LRN (ReLU -> LRN -> pool)
