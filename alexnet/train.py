@@ -193,6 +193,8 @@ class TrainResult:
     out: Path | None
     mean: torch.Tensor
     classes: list[str]
+    train_set: Any = None
+    val_set: Any = None
 
 
 # ----------------------------------------------------------------------------- optimiser
@@ -554,7 +556,7 @@ def nearest_neighbours(queries: torch.Tensor, keys: torch.Tensor, k: int = 6) ->
         raise ValueError(f"need feature matrices (Q, D) and (N, D), got {tuple(queries.shape)} and {tuple(keys.shape)}")
     if not 1 <= k <= len(keys):
         raise ValueError(f"k must lie in [1, {len(keys)}], got {k}")
-    distances = torch.cdist(queries.double(), keys.double())
+    distances = torch.cdist(queries.float(), keys.float())
     d, idx = distances.topk(k, dim=1, largest=False)
     return idx, d.float()
 
@@ -882,7 +884,7 @@ def train(config: TrainConfig) -> TrainResult:
             break
 
     final = dict(history[-1]) if history else {}
-    return TrainResult(model=model, history=history, final=final, out=out, mean=mean.cpu(), classes=classes)
+    return TrainResult(model, history, final, out, mean.cpu(), classes, train_set, val_set)
 
 
 def _check_finite(loss_sum: torch.Tensor, epoch: int, step_index: int, out: Path | None, history: list) -> None:
