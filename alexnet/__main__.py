@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="passes over the training set (paper: 90; synthetic: %(default)s)")
     t.add_argument("--batch-size", type=int, help="images per SGD step, over all processes (paper: 128)")
     t.add_argument("--lr", type=float, help="initial learning rate (paper: 0.01)")
-    t.add_argument("--out", help="folder for checkpoint.pt and metrics.jsonl (e.g. on Google Drive)")
+    t.add_argument("--out", help="folder for checkpoint.pt, metrics.jsonl and curves.png (default: runs/MODEL-DATASET)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto (GPU if any), cpu, cuda, cuda:N")
@@ -137,7 +137,7 @@ def quick_config(args: argparse.Namespace | None = None):
         device=args.device,
         amp=not args.no_amp,
         compile=args.compile,
-        out=args.out,
+        out=args.out or f"runs/{args.model}-{args.dataset}",
         resume=args.resume,
         progress=not args.no_progress,
     )
@@ -173,14 +173,28 @@ def _train(args: argparse.Namespace) -> int:
         print(_scale_line(config), flush=True)
     tic = time.perf_counter()
     result = train(config)
+    if result.out and result.history and _is_lead():
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from alexnet.plots import plot_training
+
+        figure = plot_training(result.history, title=f"{config.model} on {config.dataset}")
+        figure.savefig(result.out / "curves.png", dpi=100)
     if not args.no_progress and result.final:
         f = result.final
         print(
             f"done in {time.perf_counter() - tic:.0f} s: val top-1 error {100 * f['val_top1_error']:.1f}%, "
-            f"top-5 {100 * f['val_top5_error']:.1f}%"
-            + (f"; checkpoint and metrics in {result.out}" if result.out else "")
+            f"top-5 {100 * f['val_top5_error']:.1f}%; checkpoint, metrics.jsonl and curves.png in {result.out}"
         )
     return 0
+
+
+def _is_lead() -> bool:
+    """Only the first process of a torchrun job writes files."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -246,6 +260,8 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "summary": _summary, "bench"
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m alexnet`` and the ``alexnet`` console script; returns the exit status."""
+    import torch
+
     from alexnet.train import TrainingError
 
     args = build_parser().parse_args(argv)
@@ -253,6 +269,11 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (TrainingError, ValueError, FileNotFoundError) as e:
         print(f"alexnet {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except torch.cuda.OutOfMemoryError:
+        size = getattr(args, "batch_size", None)
+        hint = f"lower --batch-size (now {size})" if size else "lower --batch-size"
+        print(f"alexnet {args.command}: error: out of GPU memory; {hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"alexnet {args.command}: interrupted; a run with --out can go on with --resume", file=sys.stderr)

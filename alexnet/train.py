@@ -445,8 +445,8 @@ def crop_flip_batched(
 class _Augment:
     """Section 4.1 on the batch's device: random crops with flips, then PCA colour noise (``config.augment``).
 
-    The random draws come from a CPU generator (as :mod:`alexnet.augment` draws them), so a seed
-    gives the same crops on any device; only the gather and the colour shift run on the device.
+    The random draws are made on the generator's device (the training device), so that a GPU
+    step never waits for numbers from the host.
     """
 
     def __init__(self, config: TrainConfig, size: int, train_images: torch.Tensor) -> None:
@@ -715,10 +715,13 @@ def train(config: TrainConfig) -> TrainResult:
     lead = rank == 0
     talk = config.progress and lead
     out = Path(config.out) if config.out else None
-    if out and lead:
-        out.mkdir(parents=True, exist_ok=True)
 
     checkpoint = None
+    if out and not config.resume and (out / CHECKPOINT_NAME).is_file():
+        raise TrainingError(
+            f"{out} already holds the checkpoint of a run: continue it with resume=True (--resume), "
+            "or choose another output folder (--out)"
+        )
     if config.resume:
         assert out is not None
         if (out / CHECKPOINT_NAME).is_file():
@@ -791,7 +794,8 @@ def train(config: TrainConfig) -> TrainResult:
             len(train_data), generator=torch.Generator().manual_seed(_epoch_seed(config.seed, epoch, 1))
         )
         order = order[: steps * config.batch_size].view(steps, config.batch_size)[:, rank::world].reshape(-1)
-        gen = torch.Generator().manual_seed(_epoch_seed(config.seed, epoch, 2, rank))
+        # crops, flips and colour draws come from a generator on the device: no host round trip per step
+        gen = torch.Generator(device=device).manual_seed(_epoch_seed(config.seed, epoch, 2, rank))
         lr = optimizer.param_groups[0]["lr"]
         step.train_model.train()
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -809,7 +813,7 @@ def train(config: TrainConfig) -> TrainResult:
                     _check_finite(loss_sum, epoch, i + 1, out, history)
                 if bar is not None:
                     bar.update(1)
-                    if (i + 1) % 10 == 0 or i + 1 == steps:
+                    if (i + 1) % nan_check_every == 0 or i + 1 == steps:  # .item() waits for the GPU
                         bar.set_postfix(loss=f"{loss.item():.3f}")
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(
@@ -871,6 +875,7 @@ def train(config: TrainConfig) -> TrainResult:
                 "mean": mean.cpu(),
                 "classes": classes,
             }
+            out.mkdir(parents=True, exist_ok=True)
             _atomic_save(state, out / CHECKPOINT_NAME)
             _atomic_write_text("".join(json.dumps(r) + "\n" for r in history), out / METRICS_NAME)
         if world > 1:

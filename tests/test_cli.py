@@ -35,9 +35,12 @@ def test_shortened_default_run_learns(tmp_path, capsys):
 def test_train_then_evaluate_a_checkpoint(tmp_path, capsys):
     out = str(tmp_path / "run")
     assert main(["train", *SMALL, "--epochs", "1", "--out", out]) == 0
+    assert (tmp_path / "run" / "curves.png").stat().st_size > 0
     assert main(["evaluate", out]) == 0
     printed = capsys.readouterr().out
     assert "one crop" in printed and "ten crops" in printed and "top-5 error" in printed
+    assert main(["train", *SMALL, "--epochs", "1", "--out", out]) == 1  # a second run would overwrite the first
+    assert "already holds the checkpoint of a run" in capsys.readouterr().err
 
 
 def test_summary_prints_the_layer_table(capsys):
