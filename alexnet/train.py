@@ -699,6 +699,16 @@ def _load_splits(config: TrainConfig):
     return train_set, val_set
 
 
+def _mean_rgb(images: torch.Tensor, chunk: int = 512, whole_below: int = 2**28) -> torch.Tensor:
+    """:func:`alexnet.data.channel_mean`, a chunk of images at a time when the split is large (in float it would not fit)."""
+    if images.numel() < whole_below:
+        return channel_mean(images).cpu()
+    total = torch.zeros(3, dtype=torch.float64, device=images.device)
+    for start in range(0, len(images), chunk):
+        total += images[start : start + chunk].double().sum(dim=(0, 2, 3))
+    return (total / (images.numel() // 3) / 255.0).float().cpu()
+
+
 def _say(enabled: bool, *args) -> None:
     if enabled:
         print(*args, flush=True)
@@ -737,7 +747,12 @@ def train(config: TrainConfig) -> TrainResult:
     classes = list(getattr(train_set, "classes", []))
     if not classes:
         raise ValueError(f"dataset {config.dataset!r} does not name its classes (.classes)")
-    mean = checkpoint["mean"] if checkpoint else channel_mean(train_data.sample())
+    if checkpoint:
+        mean = checkpoint["mean"]
+    elif isinstance(getattr(train_set, "mean_rgb", None), torch.Tensor):  # the decode-once cache knows it
+        mean = train_set.mean_rgb
+    else:
+        mean = _mean_rgb(train_data.sample())
     mean = mean.to(device)
 
     # model, optimiser, schedule (the initialisation draws from the run's seed)
