@@ -658,8 +658,8 @@ def _jsonable(x: Any) -> Any:
 # ----------------------------------------------------------------------------- distributed
 
 
-def _distributed() -> tuple[int, int, int]:
-    """(rank, world size, local rank); starts the process group when torchrun launched us."""
+def _distributed(device: torch.device) -> tuple[int, int, int]:
+    """(rank, world size, local rank); starts the process group when torchrun launched us (NCCL on GPUs, gloo on CPUs)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return 0, 1, 0
@@ -667,7 +667,7 @@ def _distributed() -> tuple[int, int, int]:
 
     local = int(os.environ.get("LOCAL_RANK", "0"))
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+        backend = "nccl" if device.type == "cuda" and dist.is_nccl_available() else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(local)
         dist.init_process_group(backend)
@@ -716,8 +716,8 @@ def _say(enabled: bool, *args) -> None:
 
 def train(config: TrainConfig) -> TrainResult:
     """Run the recipe of ``config``; see the module docstring. Raises :class:`TrainingError` for a run that cannot go on."""
-    rank, world, local_rank = _distributed()
     device = resolve_device(config.device)
+    rank, world, local_rank = _distributed(device)
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", local_rank)
     if config.batch_size % world:
