@@ -86,3 +86,16 @@ def test_torchrun_with_two_gloo_processes_matches_one_process(tmp_path):
     for ra, rb in zip(a, b, strict=True):
         assert rb["train_loss"] == pytest.approx(ra["train_loss"], rel=1e-4)
         assert rb["val_top1_error"] == pytest.approx(ra["val_top1_error"], abs=1 / 32)
+
+
+def test_split_of_the_full_paper_network():
+    """Chapter 9's full-mode model: the paper's network at 227 pixels and 1000 classes."""
+    torch.manual_seed(0)
+    model = build_model("paper").eval()
+    towers = split_towers(model, ["cpu", "cpu"]).eval()
+    x = torch.randn(1, 3, 227, 227, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        expected, got = model(x), towers(x)
+    assert got.shape == (1, 1000)
+    assert torch.allclose(got, expected, atol=1e-4 * expected.abs().max().item())
+    assert towers.tower_parameters(0) + towers.tower_parameters(1) == 60_965_224
