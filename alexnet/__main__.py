@@ -166,9 +166,10 @@ def _scale_line(config) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from alexnet.train import train
+    from alexnet.train import resolve_device, train
 
     config = quick_config(args)
+    resolve_device(config.device)  # no GPU where one was asked for: say so before anything else
     if not args.no_progress:
         print(_scale_line(config), flush=True)
     tic = time.perf_counter()
