@@ -20,6 +20,7 @@ torchvision's model, so that indices in ``features`` and ``classifier`` mean the
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -231,9 +232,9 @@ class AlexNet(nn.Module):
                 size = conv_output_size(size, k, s, p)
         return size
 
-    @property
+    @functools.cached_property
     def min_input_size(self) -> int:
-        """The smallest square input that still leaves a pool5 output of at least 1x1."""
+        """The smallest square input that still leaves a pool5 output of at least 1x1 (computed once)."""
         size = 1
         while self.feature_size(size) < 1:
             size += 1

@@ -16,7 +16,17 @@ from matplotlib.patches import Rectangle
 
 from alexnet.experiments import ACTIVATION_FUNCTIONS, History, activation_and_gradient
 
-__all__ = ["plot_curves", "plot_activations", "plot_pooling_windows", "plot_ensemble", "plot_bars"]
+__all__ = [
+    "plot_curves",
+    "plot_activations",
+    "plot_pooling_windows",
+    "plot_ensemble",
+    "plot_bars",
+    "plot_training",
+    "kernel_tiles",
+    "plot_kernels",
+    "plot_neighbours",
+]
 
 _STYLES = ["-", "--", "-.", ":"]
 
