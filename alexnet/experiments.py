@@ -14,10 +14,9 @@ What the chapters on ReLU, LRN, overlapping pooling and dropout run:
 * :func:`fit`: a seeded, compact training loop (SGD with momentum, Section 5's optimiser)
   returning a per-epoch :class:`History`; :func:`compare` trains several arms under one budget.
 * :func:`epochs_to_reach`: epochs a run needs to reach a training error (Figure 1's 25%).
-* :class:`PaperDropout`: dropout as Section 4.2 describes it (outputs multiplied by 1 - p at
-  test time) next to PyTorch's inverted dropout, and the ensemble view of dropout.
-* cuda-convnet's LRN convention (:func:`cuda_convnet_lrn`) and the mapping between the paper's,
-  PyTorch's and cuda-convnet's parameters (:func:`lrn_parameters`).
+
+The mechanisms themselves live in their own modules: :mod:`alexnet.lrn` (with the LRN
+conventions) and :mod:`alexnet.dropout` (the paper's test-time scaling and the ensemble view).
 """
 
 from __future__ import annotations
@@ -51,13 +50,7 @@ __all__ = [
     "format_table",
     "ACTIVATION_FUNCTIONS",
     "activation_and_gradient",
-    "PaperDropout",
-    "use_paper_dropout",
-    "dropout_expectation",
-    "ensemble_agreement",
-    "cuda_convnet_lrn",
     "lrn_strength",
-    "lrn_parameters",
     "time_call",
 ]
 
@@ -411,163 +404,6 @@ def activation_and_gradient(name: str, x: torch.Tensor) -> tuple[torch.Tensor, t
     y = ACTIVATION_FUNCTIONS[name](x)
     (grad,) = torch.autograd.grad(y.sum(), x)
     return y.detach(), grad
-
-
-# ----------------------------------------------------------------------------- dropout (Section 4.2)
-
-
-class PaperDropout(nn.Module):
-    """Dropout as Section 4.2 states it: zero each output with probability p while training,
-    and at test time keep all outputs but "multiply their outputs by 0.5" (by 1 - p).
-
-    PyTorch's ``nn.Dropout`` is "inverted" dropout: it divides the kept outputs by 1 - p while
-    training and does nothing at test time. Both give the next layer the same expected input.
-    """
-
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be a probability in [0, 1), got {p!r}")
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training:
-            return x * torch.bernoulli(torch.full_like(x, 1.0 - self.p))
-        return x * (1.0 - self.p)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p} (paper convention: outputs x {1 - self.p} at test time)"
-
-
-def use_paper_dropout(model: nn.Module) -> nn.Module:
-    """Replace every ``nn.Dropout`` in ``model`` by a :class:`PaperDropout` with the same p, in place."""
-    for name, child in model.named_children():
-        if isinstance(child, nn.Dropout):
-            setattr(model, name, PaperDropout(child.p))
-        else:
-            use_paper_dropout(child)
-    return model
-
-
-@torch.no_grad()
-def dropout_expectation(x: torch.Tensor, p: float = 0.5, samples: int = 10_000, seed: int = 0) -> dict[str, float]:
-    """Training-time mean over ``samples`` masks vs the test-time output, for both conventions.
-
-    Returns the largest absolute gap between the Monte-Carlo training mean and the test-time
-    output for the paper's dropout and for PyTorch's inverted dropout, and the ratio of the two
-    conventions' test-time outputs (1 - p: the paper's test output is the inverted one times 1 - p).
-    """
-    if samples < 1:
-        raise ValueError(f"samples must be positive, got {samples}")
-    torch.manual_seed(seed)
-    paper, inverted = PaperDropout(p), nn.Dropout(p)
-    batch = x.unsqueeze(0).expand(samples, *x.shape)
-    paper.train(), inverted.train()
-    paper_mean, inverted_mean = paper(batch).mean(0), inverted(batch).mean(0)
-    paper.eval(), inverted.eval()
-    paper_test, inverted_test = paper(x), inverted(x)
-    nonzero = inverted_test != 0
-    return {
-        "paper_gap": (paper_mean - paper_test).abs().max().item(),
-        "inverted_gap": (inverted_mean - inverted_test).abs().max().item(),
-        "test_ratio": (paper_test[nonzero] / inverted_test[nonzero]).mean().item(),
-        "scale": x.abs().max().item(),
-    }
-
-
-@torch.no_grad()
-def ensemble_agreement(
-    model: nn.Module,
-    data: ImageTensorDataset,
-    mean: torch.Tensor,
-    samples: Sequence[int] = (1, 2, 4, 8, 16, 32),
-    seed: int = 0,
-    device: str = "cpu",
-) -> list[dict[str, float]]:
-    """The ensemble view of dropout (Section 4.2), measured.
-
-    For each count K in ``samples``, average the predictions of K sub-networks sampled by
-    dropout (the network in test mode except its dropout layers), both as an arithmetic mean
-    of probabilities and as a normalised geometric mean (the paper: test-time scaling is "a
-    reasonable approximation to taking the geometric mean"), and compare with the scaled
-    network (all units, dropout off). Returns rows with the top-1 errors and the mean total
-    variation distance between each average and the scaled network's prediction.
-    """
-    if not samples or min(samples) < 1:
-        raise ValueError(f"samples must be positive counts, got {samples!r}")
-    was_training = model.training
-    model.eval()
-    x = to_input(data.images.to(device), mean.to(device))
-    scaled = F.softmax(model(x).float(), dim=1).cpu()
-    for m in model.modules():
-        if isinstance(m, (nn.Dropout, PaperDropout)):
-            m.train()
-    torch.manual_seed(seed)
-    log_probs = []
-    rows, wanted = [], sorted(set(samples))
-    for k in range(1, wanted[-1] + 1):
-        log_probs.append(F.log_softmax(model(x).float(), dim=1).cpu())
-        if k in wanted:
-            stack = torch.stack(log_probs)
-            arith = stack.exp().mean(0)
-            geo = F.softmax(stack.mean(0), dim=1)
-            rows.append(
-                {
-                    "samples": k,
-                    "arithmetic_error": topk_error(arith, data.labels, ks=(1,))[1],
-                    "geometric_error": topk_error(geo, data.labels, ks=(1,))[1],
-                    "arithmetic_distance": 0.5 * (arith - scaled).abs().sum(1).mean().item(),
-                    "geometric_distance": 0.5 * (geo - scaled).abs().sum(1).mean().item(),
-                }
-            )
-    model.train(was_training)
-    rows.append({"samples": 0, "scaled_error": topk_error(scaled, data.labels, ks=(1,))[1]})
-    return rows
-
-
-# ----------------------------------------------------------------------------- LRN conventions (Section 3.3)
-
-
-def cuda_convnet_lrn(
-    x: torch.Tensor, size: int = 5, scale: float = 5e-4, power: float = 0.75, min_div: float = 1.0
-) -> torch.Tensor:
-    """Cross-map response normalisation as cuda-convnet's ``cmrnorm`` layer computes it.
-
-    b_i = a_i / (min_div + (scale / size) * sum_j a_j^2) ** power, over the same centred window
-    of ``size`` maps as the paper. cuda-convnet's layer parser divides the configured ``scale``
-    by ``size`` (layer.py: ``dic['scale'] /= dic['size']`` for cross-map normalisation) and its
-    wiki formula has a constant 1 where the paper has k; cuda-convnet2 exposes that constant as
-    ``minDiv`` (default 1).
-    """
-    if size < 1:
-        raise ValueError(f"size must be a positive number of maps, got {size}")
-    if x.dim() < 3:
-        raise ValueError(f"cuda_convnet_lrn expects (N, C, ...) with rank >= 3, got shape {tuple(x.shape)}")
-    n, c = x.shape[:2]
-    squares = F.pad(x.pow(2).reshape(n, c, -1), (0, 0, size // 2, (size - 1) // 2))
-    sums = squares.unfold(1, size, 1).sum(-1).reshape(x.shape)
-    return x / (min_div + (scale / size) * sums).pow(power)
-
-
-def lrn_parameters(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0) -> dict[str, dict]:
-    """The paper's LRN (Section 3.3) written in the three conventions, with the parameters that make them agree.
-
-    * paper: b = a / (k + alpha * sum a^2)^beta;
-    * PyTorch ``nn.LocalResponseNorm(size, alpha_t, beta, k)``: b = a / (k + alpha_t / n * sum)^beta,
-      so alpha_t = n * alpha;
-    * cuda-convnet ``cmrnorm`` (``scale``, ``pow``, ``size``, and cuda-convnet2's ``minDiv``):
-      b = a / (minDiv + scale / n * sum)^pow, so scale = n * alpha with minDiv = k. With the
-      constant 1 of the original cuda-convnet, a / (k + alpha S)^beta = k^-beta * a / (1 + alpha/k S)^beta:
-      scale = n * alpha / k gives the same layer up to the constant factor k^-beta (``output_factor``).
-    """
-    if size < 1 or k <= 0 or alpha < 0:
-        raise ValueError(f"need size >= 1, k > 0, alpha >= 0; got size={size}, k={k}, alpha={alpha}")
-    return {
-        "paper": {"size": size, "alpha": alpha, "beta": beta, "k": k},
-        "pytorch": {"size": size, "alpha": alpha * size, "beta": beta, "k": k},
-        "cuda-convnet2": {"size": size, "scale": alpha * size, "pow": beta, "minDiv": k},
-        "cuda-convnet": {"size": size, "scale": alpha * size / k, "pow": beta, "output_factor": k**-beta},
-    }
 
 
 # ----------------------------------------------------------------------------- the chapters' experiments

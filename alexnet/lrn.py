@@ -7,7 +7,9 @@ channel dimension:
 
 with k = 2, n = 5, alpha = 1e-4 and beta = 0.75. Here alpha multiplies the plain sum, as in the
 paper. ``torch.nn.LocalResponseNorm`` divides its alpha by n (it averages the squares instead
-of summing them), so the same layer in PyTorch needs ``alpha=n * 1e-4``; chapter 4 shows both.
+of summing them), so the same layer in PyTorch needs ``alpha=n * 1e-4``; cuda-convnet, the
+paper's code, has a third convention (:func:`cuda_convnet_lrn`), and :func:`lrn_parameters`
+maps between all three. Chapter 4 shows them side by side.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["local_response_norm", "LocalResponseNorm", "torch_alpha"]
+__all__ = [
+    "local_response_norm",
+    "LocalResponseNorm",
+    "torch_alpha",
+    "window_sums",
+    "cuda_convnet_lrn",
+    "lrn_parameters",
+]
 
 
 def local_response_norm(
@@ -31,12 +40,15 @@ def local_response_norm(
         raise ValueError(f"local_response_norm expects (N, C, ...) with rank >= 3, got shape {tuple(x.shape)}")
     if size < 1:
         raise ValueError(f"size (the paper's n) must be a positive number of channels, got {size}")
-    n, c = x.shape[:2]
-    squares = x.pow(2).reshape(n, c, -1)
+    return x / (k + alpha * window_sums(x.pow(2), size)).pow(beta)
+
+
+def window_sums(squares: torch.Tensor, size: int) -> torch.Tensor:
+    """For each channel i of (N, C, ...), the sum over channels i - size // 2 ... i + (size - 1) // 2."""
+    n, c = squares.shape[:2]
     # zero channels on both sides, then a sliding window of `size` channels summed
-    padded = F.pad(squares, (0, 0, size // 2, (size - 1) // 2))
-    sums = padded.unfold(1, size, 1).sum(dim=-1)
-    return x / (k + alpha * sums.reshape(x.shape)).pow(beta)
+    padded = F.pad(squares.reshape(n, c, -1), (0, 0, size // 2, (size - 1) // 2))
+    return padded.unfold(1, size, 1).sum(dim=-1).reshape(squares.shape)
 
 
 def torch_alpha(alpha: float, size: int) -> float:
@@ -56,3 +68,45 @@ class LocalResponseNorm(nn.Module):
 
     def extra_repr(self) -> str:
         return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k} (paper convention)"
+
+
+# ----------------------------------------------------------------------------- the other conventions
+
+
+def cuda_convnet_lrn(
+    x: torch.Tensor, size: int = 5, scale: float = 5e-4, power: float = 0.75, min_div: float = 1.0
+) -> torch.Tensor:
+    """Cross-map response normalisation as cuda-convnet's ``cmrnorm`` layer computes it.
+
+    b_i = a_i / (min_div + (scale / size) * sum_j a_j^2) ** power, over the same centred window
+    of ``size`` maps as the paper. cuda-convnet's layer parser divides the configured ``scale``
+    by ``size`` (layer.py: ``dic['scale'] /= dic['size']`` for cross-map normalisation) and its
+    wiki formula has a constant 1 where the paper has k; cuda-convnet2 exposes that constant as
+    ``minDiv`` (default 1).
+    """
+    if size < 1:
+        raise ValueError(f"size must be a positive number of maps, got {size}")
+    if x.dim() < 3:
+        raise ValueError(f"cuda_convnet_lrn expects (N, C, ...) with rank >= 3, got shape {tuple(x.shape)}")
+    return x / (min_div + (scale / size) * window_sums(x.pow(2), size)).pow(power)
+
+
+def lrn_parameters(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0) -> dict[str, dict]:
+    """The paper's LRN (Section 3.3) written in the three conventions, with the parameters that make them agree.
+
+    * paper: b = a / (k + alpha * sum a^2)^beta;
+    * PyTorch ``nn.LocalResponseNorm(size, alpha_t, beta, k)``: b = a / (k + alpha_t / n * sum)^beta,
+      so alpha_t = n * alpha;
+    * cuda-convnet ``cmrnorm`` (``scale``, ``pow``, ``size``, and cuda-convnet2's ``minDiv``):
+      b = a / (minDiv + scale / n * sum)^pow, so scale = n * alpha with minDiv = k. With the
+      constant 1 of the original cuda-convnet, a / (k + alpha S)^beta = k^-beta * a / (1 + alpha/k S)^beta:
+      scale = n * alpha / k gives the same layer up to the constant factor k^-beta (``output_factor``).
+    """
+    if size < 1 or k <= 0 or alpha < 0:
+        raise ValueError(f"need size >= 1, k > 0, alpha >= 0; got size={size}, k={k}, alpha={alpha}")
+    return {
+        "paper": {"size": size, "alpha": alpha, "beta": beta, "k": k},
+        "pytorch": {"size": size, "alpha": torch_alpha(alpha, size), "beta": beta, "k": k},
+        "cuda-convnet2": {"size": size, "scale": alpha * size, "pow": beta, "minDiv": k},
+        "cuda-convnet": {"size": size, "scale": alpha * size / k, "pow": beta, "output_factor": k**-beta},
+    }

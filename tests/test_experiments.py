@@ -8,28 +8,21 @@ import torch
 from torch import nn
 
 from alexnet import data
-from alexnet.data import ImageTensorDataset, channel_mean, synthetic, to_input
+from alexnet.data import ImageTensorDataset, synthetic, to_input
 from alexnet.experiments import (
     EXPERIMENTS,
     Budget,
-    PaperDropout,
     activation_and_gradient,
     compare,
-    cuda_convnet_lrn,
-    dropout_expectation,
-    ensemble_agreement,
     epochs_to_reach,
     fit,
     format_table,
     four_layer_net,
     load_data,
-    lrn_parameters,
     lrn_strength,
     time_call,
-    use_paper_dropout,
 )
-from alexnet.lrn import LocalResponseNorm, local_response_norm
-from alexnet.model import build_model
+from alexnet.lrn import LocalResponseNorm
 
 TINY = Budget(train_images=64, val_images=32, image_size=32, num_classes=4, epochs=2, batch_size=16, lr=0.01)
 
@@ -213,78 +206,6 @@ def test_activation_gradients_match_calculus():
     assert y.tolist() == [0.0, 0.0, 3.0] and g.tolist() == [0.0, 0.0, 1.0]
     with pytest.raises(ValueError, match="activation must be one of"):
         activation_and_gradient("swish", x)
-
-
-# ----------------------------------------------------------------------------- dropout
-
-
-def test_paper_dropout_drops_without_rescaling_and_scales_at_test():
-    torch.manual_seed(0)
-    d = PaperDropout(0.5)
-    x = torch.ones(10_000)
-    out = d.train()(x)
-    assert set(out.unique().tolist()) == {0.0, 1.0}  # kept units are not rescaled
-    assert abs(out.mean().item() - 0.5) < 0.03
-    assert torch.equal(d.eval()(x), torch.full_like(x, 0.5))
-    assert torch.equal(PaperDropout(0.0).train()(x), x)
-    with pytest.raises(ValueError, match="probability"):
-        PaperDropout(1.0)
-
-
-def test_use_paper_dropout_replaces_every_dropout():
-    model = use_paper_dropout(build_model("paper", num_classes=4, width=0.125, image_size=67))
-    assert not any(type(m) is nn.Dropout for m in model.modules())
-    assert sum(isinstance(m, PaperDropout) for m in model.modules()) == 2
-
-
-def test_dropout_conventions_agree_in_expectation():
-    r = dropout_expectation(torch.rand(256) + 1, p=0.5, samples=20_000)
-    assert r["paper_gap"] < 0.05 * r["scale"] and r["inverted_gap"] < 0.1 * r["scale"]
-    assert r["test_ratio"] == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="samples"):
-        dropout_expectation(torch.ones(3), samples=0)
-
-
-def test_ensemble_agreement_rows_and_the_no_dropout_limit():
-    train, _ = load_data(TINY)
-    mean = channel_mean(train.images)
-    torch.manual_seed(0)
-    model = build_model("paper", num_classes=4, width=0.125, image_size=67, init="kaiming")
-    ds = synthetic("val", num_images=24, image_size=67, num_classes=4)
-    rows = ensemble_agreement(model, ds, mean, samples=(1, 4))
-    assert [r["samples"] for r in rows] == [1, 4, 0]
-    assert rows[0]["arithmetic_distance"] > 0 and 0 <= rows[-1]["scaled_error"] <= 1
-    assert model.training  # the model's mode is restored
-    torch.manual_seed(0)
-    no_dropout = build_model("paper", num_classes=4, width=0.125, image_size=67, init="kaiming", dropout=0.0)
-    rows = ensemble_agreement(no_dropout, ds, mean, samples=(2,))
-    assert rows[0]["arithmetic_distance"] < 1e-6 and rows[0]["geometric_distance"] < 1e-6
-    with pytest.raises(ValueError, match="samples"):
-        ensemble_agreement(model, ds, mean, samples=(0,))
-
-
-# ----------------------------------------------------------------------------- LRN conventions
-
-
-def test_lrn_conventions_compute_the_same_layer():
-    torch.manual_seed(0)
-    x = 50 * torch.rand(2, 12, 3, 3)
-    p = lrn_parameters(size=5, alpha=1e-4, beta=0.75, k=2.0)
-    paper = local_response_norm(x)
-    assert p["pytorch"]["alpha"] == pytest.approx(5e-4)
-    torch_lrn = nn.LocalResponseNorm(5, p["pytorch"]["alpha"], 0.75, 2.0)(x)
-    assert torch.allclose(torch_lrn, paper, rtol=1e-5)
-    c2 = p["cuda-convnet2"]
-    assert torch.allclose(cuda_convnet_lrn(x, 5, c2["scale"], 0.75, min_div=c2["minDiv"]), paper, rtol=1e-5)
-    c1 = p["cuda-convnet"]
-    assert c1["scale"] == pytest.approx(2.5e-4) and c1["output_factor"] == pytest.approx(2**-0.75)
-    assert torch.allclose(c1["output_factor"] * cuda_convnet_lrn(x, 5, c1["scale"], 0.75), paper, rtol=1e-5)
-    # unconverted numbers give a different layer
-    assert not torch.allclose(nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)(x), paper, rtol=1e-3)
-    with pytest.raises(ValueError, match="size"):
-        cuda_convnet_lrn(x, size=0)
-    with pytest.raises(ValueError, match="k > 0"):
-        lrn_parameters(k=0)
 
 
 def test_lrn_strength_grows_with_the_square_of_the_input():

@@ -2,8 +2,9 @@
 
 import pytest
 import torch
+from torch import nn
 
-from alexnet.lrn import LocalResponseNorm, local_response_norm, torch_alpha
+from alexnet.lrn import LocalResponseNorm, cuda_convnet_lrn, local_response_norm, lrn_parameters, torch_alpha
 
 
 def lrn_loop(a, n, alpha, beta, k):
@@ -60,3 +61,24 @@ def test_rejects_bad_input():
         local_response_norm(torch.randn(4, 5))
     with pytest.raises(ValueError, match="size"):
         local_response_norm(torch.randn(1, 4, 2, 2), size=0)
+
+
+def test_lrn_conventions_compute_the_same_layer():
+    torch.manual_seed(0)
+    x = 50 * torch.rand(2, 12, 3, 3)
+    p = lrn_parameters(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    paper = local_response_norm(x)
+    assert p["pytorch"]["alpha"] == pytest.approx(5e-4)
+    torch_lrn = nn.LocalResponseNorm(5, p["pytorch"]["alpha"], 0.75, 2.0)(x)
+    assert torch.allclose(torch_lrn, paper, rtol=1e-5)
+    c2 = p["cuda-convnet2"]
+    assert torch.allclose(cuda_convnet_lrn(x, 5, c2["scale"], 0.75, min_div=c2["minDiv"]), paper, rtol=1e-5)
+    c1 = p["cuda-convnet"]
+    assert c1["scale"] == pytest.approx(2.5e-4) and c1["output_factor"] == pytest.approx(2**-0.75)
+    assert torch.allclose(c1["output_factor"] * cuda_convnet_lrn(x, 5, c1["scale"], 0.75), paper, rtol=1e-5)
+    # unconverted numbers give a different layer
+    assert not torch.allclose(nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)(x), paper, rtol=1e-3)
+    with pytest.raises(ValueError, match="size"):
+        cuda_convnet_lrn(x, size=0)
+    with pytest.raises(ValueError, match="k > 0"):
+        lrn_parameters(k=0)
