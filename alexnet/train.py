@@ -56,7 +56,6 @@ __all__ = [
     "load_checkpoint",
     "model_from_checkpoint",
     "evaluate_model",
-    "crop_flip_batched",
     "read_metrics",
     "fc7_features",
     "nearest_neighbours",
@@ -426,25 +425,6 @@ class _Images:
             yield x.to(self.device, non_blocking=True), torch.as_tensor(y).to(self.device, non_blocking=True)
 
 
-def crop_flip_batched(
-    images: torch.Tensor, top: torch.Tensor, left: torch.Tensor, flip: torch.Tensor, size: int
-) -> torch.Tensor:
-    """:func:`alexnet.augment.crop_flip` as one gather over the whole batch (no loop over images).
-
-    Same result for the same (top, left, flip); on a GPU it is one kernel instead of one copy
-    per image, which matters at tens of thousands of images per second.
-    """
-    n, c = images.shape[:2]
-    device = images.device
-    span = torch.arange(size, device=device)
-    top, left, flip = top.to(device), left.to(device), flip.to(device)
-    rows = top.view(n, 1) + span  # (n, size)
-    cols = left.view(n, 1) + torch.where(flip.view(n, 1), span.flip(0), span)  # mirrored where flipped
-    batch = torch.arange(n, device=device).view(n, 1, 1, 1)
-    channel = torch.arange(c, device=device).view(1, c, 1, 1)
-    return images[batch, channel, rows.view(n, 1, size, 1), cols.view(n, 1, 1, size)]
-
-
 class _Augment:
     """Section 4.1 on the batch's device: random crops with flips, then PCA colour noise (``config.augment``).
 
@@ -462,7 +442,7 @@ class _Augment:
             return to_input(aug.center_crop(images, self.size), mean)
         n, _, height, width = images.shape
         top, left, flip = aug.random_crop_flip_params(n, height, width, self.size, generator)
-        x = to_input(crop_flip_batched(images, top, left, flip, self.size), mean)
+        x = to_input(aug.crop_flip(images, top, left, flip, self.size), mean)
         if self.kind == "paper":
             x = aug.pca_lighting(x, self.eigenvalues, self.eigenvectors, self.pca_std, generator)
         return x

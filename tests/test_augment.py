@@ -189,3 +189,13 @@ def test_the_chapters_full_run_takes_one_step_on_a_cpu():
     )
     history = fit(model, train, None, budget, device="cpu", max_steps=1)
     assert history.steps == 1 and np.isfinite(history.train_loss[0])
+
+
+def test_the_gpu_gather_path_equals_the_per_image_path():
+    """crop_flip's GPU strategy (one gather) computes what its CPU strategy does; checked here on the CPU."""
+    from alexnet.augment import _gather_crops
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (6, 3, 20, 24), dtype=torch.uint8, generator=g)
+    top, left, flip = random_crop_flip_params(6, 20, 24, 15, g)
+    assert torch.equal(_gather_crops(images, top, left, flip, 15), crop_flip(images, top, left, flip, 15))

@@ -7,7 +7,6 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet import augment
 from alexnet.train import (
     CHECKPOINT_NAME,
     METRICS_NAME,
@@ -16,7 +15,6 @@ from alexnet.train import (
     TrainingError,
     TrainStep,
     chapter_config,
-    crop_flip_batched,
     load_checkpoint,
     make_scheduler,
     model_from_checkpoint,
@@ -83,13 +81,6 @@ def test_schedule_divides_by_ten_when_error_stalls_at_most_three_times():
     assert lrs[3] == pytest.approx(0.001)
     assert sorted({round(lr, 9) for lr in lrs}) == [1e-05, 1e-04, 1e-03, 1e-02]
     assert lrs[-1] == pytest.approx(1e-5)
-
-
-def test_batched_crop_flip_equals_the_augment_module():
-    g = torch.Generator().manual_seed(0)
-    images = torch.randint(0, 256, (6, 3, 20, 24), dtype=torch.uint8, generator=g)
-    top, left, flip = augment.random_crop_flip_params(6, 20, 24, 15, g)
-    assert torch.equal(crop_flip_batched(images, top, left, flip, 15), augment.crop_flip(images, top, left, flip, 15))
 
 
 def test_resume_after_epoch_one_gives_the_metrics_of_an_uninterrupted_run(tmp_path):
