@@ -12,9 +12,9 @@
 Each pipeline runs ``--repeats`` epochs and the fastest counts (as ``timeit`` reports the best
 run), so that a chance slowdown from other processes does not decide the ratio. The per-image
 pipeline uses ``--workers`` processes (one thread each, as DataLoader workers do); the cached one
-runs in the main process with ``--threads`` torch threads (default 1: on a busy 2-core machine
-two OpenMP threads wait for each other and run slower than one), so by default it uses fewer
-cores than the pipeline it is compared with.
+runs in the main process with ``--threads`` torch threads (default: torch's own, one per core),
+so that both use the machine's cores. On a machine busy with other work, ``--threads 1`` can be
+faster: two OpenMP threads that must wait for each other run slower than one.
 
 Both produce the same thing: float batches (B, 3, 224, 224) of random crops and reflections with
 the mean RGB removed. The JPEGs are made from the photos of ``alexnet.data.PHOTOS``, cut and
@@ -104,7 +104,7 @@ def run(
     workers: int = 2,
     root: str | None = None,
     repeats: int = 3,
-    threads: int = 1,
+    threads: int | None = None,
 ) -> dict:
     """Make the JPEGs, time ``repeats`` epochs of each pipeline (per-image first), and return the best epoch's figures."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +120,7 @@ def run(
             (per_image_epoch(base, batch_size, workers, mean, seed=r) for r in range(repeats)), key=lambda t: t[1]
         )
         default_threads = torch.get_num_threads()
+        threads = threads or default_threads
         torch.set_num_threads(threads)  # restored below
         try:
             fast_n, fast_s = min(
@@ -162,7 +163,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="epochs per pipeline; the fastest counts")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for the cached pipeline")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for the cached pipeline (default: torch's, one per core)",
+    )
     parser.add_argument("--root", default=None, help="where to write the JPEGs (default: a temporary folder)")
     args = parser.parse_args(argv)
     print(format_result(run(args.images, args.batch_size, args.workers, args.root, args.repeats, args.threads)))
