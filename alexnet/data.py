@@ -38,6 +38,7 @@ __all__ = [
     "ImageTensorDataset",
     "CachedImageDataset",
     "CorruptImageError",
+    "photo_path",
     "load_dataset",
     "synthetic",
     "SYNTHETIC_SHAPES",
@@ -542,7 +543,8 @@ def photo_credits() -> list[str]:
     return [f"{p.name}: {p.source}; licence: {p.licence}" for p in PHOTOS]
 
 
-def _photo_path(photo: Photo) -> Path:
+def photo_path(photo: Photo) -> Path:
+    """Where the installed package keeps ``photo``; a clear error if the package or the file is missing."""
     spec = importlib.util.find_spec(photo.package)
     if spec is None or spec.origin is None:
         raise ImportError(
@@ -577,7 +579,7 @@ def photos(
         raise ValueError(f"split must be one of {sorted(SPLIT_SEEDS)}, got {split!r}")
     if image_size < 8:
         raise ValueError(f"image_size must be at least 8, got {image_size}")
-    full = torch.stack([decode_image(_photo_path(p), image_size) for p in PHOTOS])
+    full = torch.stack([decode_image(photo_path(p), image_size) for p in PHOTOS])
     names = [p.name for p in PHOTOS]
     if patch_size is None:
         if split != "train":
