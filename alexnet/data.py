@@ -618,7 +618,7 @@ def channel_mean(images: torch.Tensor) -> torch.Tensor:
     """
     if images.numel() <= 2**26:
         return images.float().mean(dim=(0, 2, 3)) / 255.0
-    total = torch.zeros(3, dtype=torch.float64)
+    total = torch.zeros(3, dtype=torch.float64, device=images.device)
     step = max(1, 2**24 // images[0].numel())
     for start in range(0, len(images), step):
         total += images[start : start + step].double().sum(dim=(0, 2, 3))

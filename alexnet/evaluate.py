@@ -1,10 +1,10 @@
-"""Error rates as the paper reports them: top-1 and top-5 (Section 6, Tables 1 and 2), and ten-crop testing (Section 4.1)."""
+"""Error rates as the paper reports them (Section 6, Tables 1 and 2: top-1 and top-5, one patch or ten), and Figure 4's neighbours."""
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["topk_error", "ten_crop_predict", "center_crop_predict"]
+__all__ = ["topk_error", "ten_crop_predict", "center_crop_predict", "fc7_features", "nearest_neighbours"]
 
 
 def topk_error(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> dict[int, float]:
@@ -90,3 +90,45 @@ def center_crop_predict(
     from alexnet.augment import center_crop
 
     return _predict(model, images, lambda x: center_crop(x, size).unsqueeze(1), mean, batch_size)
+
+
+# ----------------------------------------------------------------------------- Figure 4 (Section 6.1)
+
+
+@torch.no_grad()
+def fc7_features(
+    model: torch.nn.Module, images: torch.Tensor, mean: torch.Tensor, size: int | None = None, batch_size: int = 256
+) -> torch.Tensor:
+    """The activations of the last hidden layer (fc7 after its ReLU, 4096-d at full width) on centre crops.
+
+    Section 6.1 (Figure 4) compares images by the Euclidean distance between these vectors.
+    ``images`` are uint8 (N, 3, H, W); the model runs in eval mode (no dropout).
+    """
+    from alexnet.augment import center_crop
+    from alexnet.data import to_input
+
+    size = size or model.config.image_size
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    body = model.classifier[:-1]  # everything up to fc8
+    out = []
+    try:
+        for start in range(0, len(images), batch_size):
+            x = to_input(center_crop(images[start : start + batch_size].to(device), size), mean.to(device))
+            h = torch.flatten(model.avgpool(model.features(x)), 1)
+            out.append(body(h).float().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def nearest_neighbours(queries: torch.Tensor, keys: torch.Tensor, k: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (Q, k) and Euclidean distances of the ``k`` rows of ``keys`` nearest to each query (Figure 4)."""
+    if queries.dim() != 2 or keys.dim() != 2 or queries.shape[1] != keys.shape[1]:
+        raise ValueError(f"need feature matrices (Q, D) and (N, D), got {tuple(queries.shape)} and {tuple(keys.shape)}")
+    if not 1 <= k <= len(keys):
+        raise ValueError(f"k must lie in [1, {len(keys)}], got {k}")
+    distances = torch.cdist(queries.float(), keys.float())
+    d, idx = distances.topk(k, dim=1, largest=False)
+    return idx, d.float()

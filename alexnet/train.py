@@ -57,8 +57,6 @@ __all__ = [
     "model_from_checkpoint",
     "evaluate_model",
     "read_metrics",
-    "fc7_features",
-    "nearest_neighbours",
     "CHECKPOINT_NAME",
     "METRICS_NAME",
 ]
@@ -508,42 +506,6 @@ def _finish_sums(sums: torch.Tensor) -> dict[str, float]:
     return {"loss": loss / n, "top1_error": wrong1 / n, "top5_error": wrong5 / n}
 
 
-@torch.no_grad()
-def fc7_features(
-    model: AlexNet, images: torch.Tensor, mean: torch.Tensor, size: int | None = None, batch_size: int = 256
-) -> torch.Tensor:
-    """The activations of the last hidden layer (fc7 after its ReLU, 4096-d at full width) on centre crops.
-
-    Section 6.1 (Figure 4) compares images by the Euclidean distance between these vectors.
-    ``images`` are uint8 (N, 3, H, W); the model runs in eval mode (no dropout).
-    """
-    size = size or model.config.image_size
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    body = model.classifier[:-1]  # everything up to fc8
-    out = []
-    try:
-        for start in range(0, len(images), batch_size):
-            x = to_input(aug.center_crop(images[start : start + batch_size].to(device), size), mean.to(device))
-            h = torch.flatten(model.avgpool(model.features(x)), 1)
-            out.append(body(h).float().cpu())
-    finally:
-        model.train(was_training)
-    return torch.cat(out)
-
-
-def nearest_neighbours(queries: torch.Tensor, keys: torch.Tensor, k: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
-    """Indices (Q, k) and Euclidean distances of the ``k`` rows of ``keys`` nearest to each query (Figure 4)."""
-    if queries.dim() != 2 or keys.dim() != 2 or queries.shape[1] != keys.shape[1]:
-        raise ValueError(f"need feature matrices (Q, D) and (N, D), got {tuple(queries.shape)} and {tuple(keys.shape)}")
-    if not 1 <= k <= len(keys):
-        raise ValueError(f"k must lie in [1, {len(keys)}], got {k}")
-    distances = torch.cdist(queries.float(), keys.float())
-    d, idx = distances.topk(k, dim=1, largest=False)
-    return idx, d.float()
-
-
 # ----------------------------------------------------------------------------- checkpoints
 
 
@@ -682,16 +644,6 @@ def _load_splits(config: TrainConfig):
     return train_set, val_set
 
 
-def _mean_rgb(images: torch.Tensor, chunk: int = 512, whole_below: int = 2**28) -> torch.Tensor:
-    """:func:`alexnet.data.channel_mean`, a chunk of images at a time when the split is large (in float it would not fit)."""
-    if images.numel() < whole_below:
-        return channel_mean(images).cpu()
-    total = torch.zeros(3, dtype=torch.float64, device=images.device)
-    for start in range(0, len(images), chunk):
-        total += images[start : start + chunk].double().sum(dim=(0, 2, 3))
-    return (total / (images.numel() // 3) / 255.0).float().cpu()
-
-
 def _say(enabled: bool, *args) -> None:
     if enabled:
         print(*args, flush=True)
@@ -735,7 +687,7 @@ def train(config: TrainConfig) -> TrainResult:
     elif isinstance(getattr(train_set, "mean_rgb", None), torch.Tensor):  # the decode-once cache knows it
         mean = train_set.mean_rgb
     else:
-        mean = _mean_rgb(train_data.sample())
+        mean = channel_mean(train_data.sample()).cpu()
     mean = mean.to(device)
 
     # model, optimiser, schedule (the initialisation draws from the run's seed)

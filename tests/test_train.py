@@ -174,9 +174,9 @@ def test_figure_3_and_4_helpers():
     import matplotlib
 
     matplotlib.use("Agg")
+    from alexnet.evaluate import fc7_features, nearest_neighbours
     from alexnet.model import build_model
     from alexnet.plots import kernel_tiles, plot_kernels, plot_neighbours, plot_training
-    from alexnet.train import fc7_features, nearest_neighbours
 
     model = build_model("paper", num_classes=4, width=0.125, image_size=67)
     tiles = kernel_tiles(model.features[0].weight)
@@ -192,11 +192,3 @@ def test_figure_3_and_4_helpers():
         {"epoch": e, "train_loss": 1 / e, "val_top1_error": 0.5 / e, "val_top5_error": 0.1, "lr": 0.01} for e in (1, 2)
     ]
     assert len(plot_training(history).axes) == 3
-
-
-def test_mean_rgb_of_a_large_split_is_taken_in_chunks():
-    from alexnet.data import channel_mean
-    from alexnet.train import _mean_rgb
-
-    images = torch.randint(0, 256, (37, 3, 9, 9), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    assert torch.allclose(_mean_rgb(images, chunk=5, whole_below=0), channel_mean(images), atol=1e-6)
