@@ -51,6 +51,7 @@ def test_chapter_opens_with_badge_colab_cell_and_mode(chapter):
     assert colab_src.startswith("# NBVAL_SKIP") and "google.colab" in colab_src
     assert "remove-cell" in colab.get("metadata", {}).get("tags", []), "the HTML book hides the Colab cell"
     assert f'REPO = "{repo}"' in colab_src, "the install cell must use the repository url of _config.yml"
+    assert 'f"alexnet[book] @ git+{REPO}"' in colab_src, "Colab lacks torchinfo and fvcore: install the book extra"
     assert "cuda.is_available" in colab_src
     assert "mode_name()" in "".join(mode["source"])
     assert "".join(hardware["source"]).startswith("# NBVAL_IGNORE_OUTPUT")

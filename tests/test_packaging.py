@@ -47,3 +47,8 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one():
     assert test.endswith("pytest")
     ci = (ROOT / ".ci" / "run").read_text()
     assert test in ci.splitlines(), "the README's test command must appear verbatim in .ci/run"
+
+
+def test_the_book_extra_is_part_of_dev():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {normalise(r) for r in extras["book"]} <= {normalise(r) for r in extras["dev"]}
