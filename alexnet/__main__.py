@@ -1,4 +1,4 @@
-"""``python -m alexnet {train,evaluate,summary,bench}``: the package from the command line.
+"""``python -m alexnet {train,evaluate,summary,bench,doctor}``: the package from the command line.
 
 ``python -m alexnet train`` with no options is a short run on the embedded synthetic data at a
 reduced scale, printed next to the paper's; with ``--dataset`` naming a real dataset it uses the
@@ -88,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--classes", type=int, default=1000)
     b.add_argument("--compile", action="store_true")
     b.add_argument("--json", action="store_true", help="print the results as JSON too")
+
+    d = sub.add_parser("doctor", help="check and measure this machine: PASS/FAIL lines (GPU: < 10 min; CPU: ~2 min)")
+    d.add_argument("--device", default="auto", help="auto (GPU if any), cpu, cuda, cuda:N")
+    d.add_argument(
+        "--scale", choices=["auto", "full", "reduced"], default="auto", help="auto: full on a GPU, reduced on a CPU"
+    )
+    d.add_argument(
+        "--compile", action=argparse.BooleanOptionalAction, help="include torch.compile rows (default: on a GPU only)"
+    )
+    d.add_argument("--out", help="also write the report as Markdown to this file (for benchmarks/RESULTS.md)")
     return parser
 
 
@@ -256,7 +266,13 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "summary": _summary, "bench": _bench}
+def _doctor(args: argparse.Namespace) -> int:
+    from alexnet.doctor import main as doctor_main
+
+    return doctor_main(args.device, args.scale, args.compile, args.out)
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "summary": _summary, "bench": _bench, "doctor": _doctor}
 
 
 def main(argv: list[str] | None = None) -> int:
