@@ -77,15 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--width", type=float, default=1.0)
     s.add_argument("--classes", type=int, default=1000)
 
-    b = sub.add_parser("bench", help="training images per second: plain fp32 loop vs the trainer's path")
+    b = sub.add_parser(
+        "bench",
+        help="training images per second: plain fp32 loop vs the trainer's path (on a CPU: reduced scale unless --full)",
+    )
     b.add_argument("--model", default="paper")
-    b.add_argument("--batch-size", type=int, default=256)
-    b.add_argument("--steps", type=int, default=10)
+    b.add_argument("--batch-size", type=int, help="GPU or --full: 256; CPU: 64")
+    b.add_argument("--steps", type=int, help="timed steps per path (default 10)")
     b.add_argument("--warmup", type=int, default=3)
     b.add_argument("--device", default="auto")
-    b.add_argument("--width", type=float, default=1.0)
-    b.add_argument("--image-size", type=int)
-    b.add_argument("--classes", type=int, default=1000)
+    b.add_argument("--width", type=float, help="GPU or --full: 1; CPU: 0.25")
+    b.add_argument("--image-size", type=int, help="GPU or --full: the model's (paper 227); CPU: 67")
+    b.add_argument("--classes", type=int, help="default 1000")
+    b.add_argument("--full", action="store_true", help="the paper's scale on a CPU too (minutes)")
     b.add_argument("--compile", action="store_true")
     b.add_argument("--json", action="store_true", help="print the results as JSON too")
 
@@ -252,15 +256,34 @@ def _summary(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from alexnet.bench import bench, format_bench
+    from alexnet.bench import RATIO_NOTE, bench, bench_lrn, format_bench, format_lrn, settings
     from alexnet.mode import hardware
+    from alexnet.train import resolve_device
 
-    options: dict[str, Any] = {"width": args.width, "num_classes": args.classes}
-    if args.image_size:
-        options["image_size"] = args.image_size
-    results = bench(args.model, args.batch_size, args.steps, args.warmup, args.device, compile=args.compile, **options)
-    print(f"{args.model} (width {args.width}), batch {args.batch_size}, {args.steps} timed steps; {hardware()}")
+    device = resolve_device(args.device)
+    given = {"width": args.width, "image_size": args.image_size, "num_classes": args.classes}
+    s, note = settings(device, args.full, batch_size=args.batch_size, steps=args.steps, **given)
+    options = {k: s[k] for k in ("width", "image_size", "num_classes") if k in s}
+    size = options.get("image_size", "the model's")
+    print(f"{args.model} (width {s['width']}, {size} px), batch {s['batch_size']}, {s['steps']} timed steps: {note}")
+    print(f"on {hardware()}", flush=True)
+
+    def progress(line: str) -> None:
+        print(f"  {line}", file=sys.stderr, flush=True)
+
+    results = bench(
+        args.model,
+        s["batch_size"],
+        s["steps"],
+        args.warmup,
+        args.device,
+        compile=args.compile,
+        progress=progress,
+        **options,
+    )
     print(format_bench(results))
+    print(RATIO_NOTE)
+    print(format_lrn(bench_lrn(args.model, s["batch_size"], args.device, **options)))
     if args.json:
         print(json.dumps([dataclasses.asdict(r) for r in results]))
     return 0

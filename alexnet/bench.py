@@ -29,7 +29,17 @@ from alexnet.lrn import LocalResponseNorm
 from alexnet.model import build_model
 from alexnet.train import PaperSGD, TrainStep, autocast_dtype, choose_lrn, lrn_timings, resolve_device
 
-__all__ = ["BenchResult", "bench", "bench_lrn", "format_bench", "format_lrn", "CPU_SCALE", "PAPER_SCALE", "RATIO_NOTE"]
+__all__ = [
+    "BenchResult",
+    "bench",
+    "bench_lrn",
+    "format_bench",
+    "format_lrn",
+    "CPU_SCALE",
+    "PAPER_SCALE",
+    "RATIO_NOTE",
+    "settings",
+]
 
 
 # What a CPU runs when no scale is given: the quick runs' scale (the paper's model at a quarter of its
@@ -56,17 +66,41 @@ class BenchResult:
     device: str
 
 
-def _time(step, steps: int, warmup: int, device: torch.device) -> float:
-    for _ in range(warmup):
+def settings(device: torch.device, full: bool = False, **given: Any) -> tuple[dict[str, Any], str]:
+    """The scale ``bench`` runs at, and a line that says which: the options given, the rest from
+    :data:`PAPER_SCALE`; but on a CPU given no width, image size or batch size (and not ``full``): :data:`CPU_SCALE`."""
+    chosen = {k: v for k, v in given.items() if v is not None}
+    # a CPU with no scale option: the reduced scale; any of them: the paper's scale for the rest, as on a GPU
+    reduced = device.type != "cuda" and not full and not {"width", "image_size", "batch_size"} & set(chosen)
+    out = {**(CPU_SCALE if reduced else PAPER_SCALE), **chosen}
+    if reduced:
+        note = (
+            f"a CPU: the reduced scale (width {out['width']}, {out['image_size']} px, batch {out['batch_size']}); "
+            "--full for the paper's (width 1, 227 px, batch 256: about 15 s per step on 2 cores)"
+        )
+    else:
+        note = "the scale asked for" if chosen else "the paper's scale"
+    return out, note
+
+
+def _time(step, steps: int, warmup: int, device: torch.device, first: Callable[[float], None] | None = None) -> float:
+    for i in range(warmup):
+        tic = time.perf_counter()
         step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+        if i == 0 and first:
+            _sync(device)
+            first(time.perf_counter() - tic)
+    _sync(device)
     tic = time.perf_counter()
     for _ in range(steps):
         step()
+    _sync(device)
+    return (time.perf_counter() - tic) / steps
+
+
+def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return (time.perf_counter() - tic) / steps
 
 
 def _plain_loop(model: str, model_options: dict[str, Any], x, y, seed: int, dev: torch.device) -> Callable[[], None]:
@@ -120,9 +154,15 @@ def bench(
         results.append(BenchResult(name, batch_size / seconds, 1000 * seconds, batch_size, steps, str(dev)))
 
     # the plain loop
+    paths = 1 + int(eager) + int(compile)
+    total = paths * (warmup + steps) + (2 if compile else 0)
+
+    def estimate(seconds: float) -> None:
+        say(f"first step: {seconds:.2f} s; all {total} steps of the {paths} paths take about {seconds * total:.0f} s")
+
     say(f"timing fp32: {warmup} warm-up + {steps} timed steps")
     plain = _plain_loop(model, model_options, x, y, seed, dev)
-    record("fp32", _time(plain, steps, warmup, dev))
+    record("fp32", _time(plain, steps, warmup, dev, first=estimate))
     del plain  # frees its model before the next one is built
 
     # the trainer's step, eager and compiled
