@@ -172,6 +172,8 @@ def bench(
             f"timing {name}: {warmup + (2 if compiled else 0)} warm-up + {steps} timed steps"
             + (" (compiling first: a minute or more)" if compiled else "")
         )
+        if compiled:  # a fresh start: no earlier graphs, and dynamo's recompile limit not reached by earlier benches
+            torch._dynamo.reset()
         torch.manual_seed(seed)
         net = build_model(model, **model_options).to(dev)
         step = TrainStep(net, PaperSGD(net.parameters()), dev, amp=True, channels_last=True, compile=compiled)
@@ -190,7 +192,7 @@ def bench_lrn(model: str = "paper", batch_size: int = 128, device: str = "auto",
     net = build_model(model, **model_options).to(dev)
     index = next((i for i, m in enumerate(net.features) if isinstance(m, LocalResponseNorm)), None)
     if index is None:
-        return {"shape": None, "seconds": {}, "max_difference": 0.0, "trainer_uses": "none"}
+        return {"shape": None, "dtype": None, "seconds": {}, "max_difference": 0.0, "trainer_uses": "none"}
     with torch.no_grad():
         shape = (
             batch_size,
@@ -200,9 +202,11 @@ def bench_lrn(model: str = "paper", batch_size: int = 128, device: str = "auto",
         )
         a = torch.randn(shape, device=dev) * 20
         difference = (LocalResponseNorm(impl="paper")(a) - LocalResponseNorm(impl="torch")(a)).abs().max().item()
-    seconds = lrn_timings(shape, dev)
-    uses = choose_lrn(net, dev, autocast_dtype(dev, True))
-    return {"shape": shape, "seconds": seconds, "max_difference": difference, "trainer_uses": uses}
+    dtype = autocast_dtype(dev, True)  # what the trainer runs the LRN in (fp16 keeps it in fp32)
+    timed = torch.float32 if dtype in (None, torch.float16) else dtype
+    seconds = lrn_timings(shape, dev, timed)
+    uses = choose_lrn(net, dev, dtype, batch_size)
+    return {"shape": shape, "dtype": str(timed), "seconds": seconds, "max_difference": difference, "trainer_uses": uses}
 
 
 def format_bench(results: list[BenchResult]) -> str:
@@ -222,6 +226,6 @@ def format_lrn(r: dict[str, Any]) -> str:
         return "LRN: the model has none"
     times = ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in r["seconds"].items())
     return (
-        f"LRN at {tuple(r['shape'])}, forward + backward: {times}; outputs differ by at most "
+        f"LRN at {tuple(r['shape'])} in {r['dtype'].replace('torch.', '')}, forward + backward: {times}; outputs differ by at most "
         f"{r['max_difference']:.1e}; the trainer uses {r['trainer_uses']}"
     )

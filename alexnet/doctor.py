@@ -254,10 +254,14 @@ def _lrn(report: Report) -> None:
                      f"largest difference {r['max_difference']:.1e} (tolerance {tol:.0e}) at {tuple(r['shape'])}")  # fmt: skip
         times = ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in r["seconds"].items())
         fastest = min(r["seconds"], key=r["seconds"].get)
-        report.add(s, f"forward + backward, batch {batch}", "INFO", f"{times}; faster: {fastest}")
-        # on a CPU the trainer follows a measured rule; elsewhere it times both itself: it should pick the faster
-        ok = r["trainer_uses"] == fastest or report.device.type == "cpu"
-        report.check(s, "trainer uses the faster one", ok, r["trainer_uses"])
+        report.add(s, f"forward + backward, batch {batch}, {r['dtype']}", "INFO", f"{times}; faster: {fastest}")
+        # the trainer's own choice (a rule on a CPU, its own timing elsewhere) may differ from this timing by noise
+        chosen = r["seconds"].get(r["trainer_uses"], math.inf)
+        if report.device.type == "cpu":  # a rule measured at the paper's shapes (alexnet.train._LRN_RULE)
+            report.add(s, "trainer uses", "INFO", f"{r['trainer_uses']} (the CPU rule, measured at the paper's shapes)")
+            return
+        report.check(s, "trainer uses the faster one (within 15%)", chosen <= 1.15 * r["seconds"][fastest],
+                     f"{r['trainer_uses']}: {chosen / r['seconds'][fastest]:.2f}x the fastest")  # fmt: skip
 
 
 def _augmentation(report: Report) -> None:
@@ -277,7 +281,7 @@ def _augmentation(report: Report) -> None:
 
 
 def step_against_fp32(
-    amp: str, device: torch.device, width: float, size: int, batch: int, channels_last: bool | str = True
+    amp: str, device: torch.device, width: float, size: int, batch: int, channels_last: bool | str = "always"
 ) -> dict[str, Any]:
     """One TrainStep in ``amp`` ("bf16" or "fp16") and one in fp32 on the same batch: loss and gradient errors."""
     results = {}

@@ -402,7 +402,9 @@ def choose_lrn(model: nn.Module, device: torch.device, dtype: torch.dtype | None
         side = model.features[: next(i for i, m in enumerate(model.features) if _lrns(m))]
         with torch.no_grad():
             shape = tuple(side(torch.zeros(1, 3, cfg.image_size, cfg.image_size, device=device)).shape)
-        times = lrn_timings((batch_size, *shape[1:]), device, dtype or torch.float32)
+        # under fp16 the LRN runs in fp32 (_lrn_in_float32), so it is timed in fp32 there
+        timed = torch.float32 if dtype in (None, torch.float16) else dtype
+        times = lrn_timings((batch_size, *shape[1:]), device, timed)
         impl = min(times, key=times.get) if times else "paper"
     for layer in layers:
         layer.impl = impl
