@@ -225,7 +225,13 @@ def _machine(report: Report) -> None:
         pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
         report.add(s, "memory", "INFO", f"{pages * size / 2**30:.1f} GiB RAM")
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        report.add(s, "load average at start", "INFO", f"{load:.1f} (other processes share the CPU: timings vary)")
+        busy = load >= (os.cpu_count() or 1) and torch.get_num_threads() > 1
+        hint = (
+            "; the CPU is shared: torch's threads then wait on each other, and OMP_NUM_THREADS=1 can be ~10x faster"
+            if busy
+            else ""
+        )
+        report.add(s, "load average at start", "INFO", f"{load:.1f} on {os.cpu_count()} cores{hint}")
     cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
     import torchvision
 
