@@ -3,8 +3,9 @@
 On a GPU it runs the trainer's fast path at the paper's scale: bf16 autocast (fp16 with a
 gradient scaler on GPUs without bf16), channels-last, ``torch.compile``, the device-resident
 uint8 dataset and the augmentation of Section 4.1 drawn on the device. On a CPU it runs the same
-checks at a reduced scale (a quarter of the width, 67-pixel crops, smaller batches), says so, and
-forces the GPU's precision branches there (CPU autocast runs bf16 and fp16).
+checks at a reduced scale (a quarter of the width, 67-pixel crops, smaller batches), says so,
+forces the GPU's precision branches there (CPU autocast runs bf16 and fp16), and uses one torch
+thread unless ``OMP_NUM_THREADS`` says otherwise (see :func:`_cpu_threads`).
 
 Every line of the report is PASS, FAIL, INFO (a measurement with no criterion on this machine)
 or SKIP (with the reason); the exit status is 1 when any line FAILs. Nothing here needs the
@@ -225,13 +226,9 @@ def _machine(report: Report) -> None:
         pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
         report.add(s, "memory", "INFO", f"{pages * size / 2**30:.1f} GiB RAM")
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        busy = load >= (os.cpu_count() or 1) and torch.get_num_threads() > 1
-        hint = (
-            "; the CPU is shared: torch's threads then wait on each other, and OMP_NUM_THREADS=1 can be ~10x faster"
-            if busy
-            else ""
-        )
-        report.add(s, "load average at start", "INFO", f"{load:.1f} on {os.cpu_count()} cores{hint}")
+        report.add(s, "load average at start", "INFO", f"{load:.1f} on {os.cpu_count()} cores")
+        threads = "set by OMP_NUM_THREADS" if "OMP_NUM_THREADS" in os.environ else "set OMP_NUM_THREADS to choose"
+        report.add(s, "torch threads", "INFO", f"{torch.get_num_threads()} ({threads}; on a shared CPU one is fastest)")
     cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
     import torchvision
 
@@ -436,6 +433,23 @@ def _resume(report: Report, tmp: Path) -> None:
 # ----------------------------------------------------------------------------- the command
 
 
+@contextmanager
+def _cpu_threads(device: torch.device) -> Iterator[None]:
+    """On a CPU, one torch thread unless OMP_NUM_THREADS says otherwise; the previous setting comes back after.
+
+    On the shared 2-core machine of benchmarks/RESULTS.md, torch's two OpenMP threads waited on
+    each other whenever another process ran: the CPU report took 256-264 s with two threads and
+    28 s with one. The CPU report checks the code paths; its timings are INFO lines.
+    """
+    before = torch.get_num_threads()
+    if device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _scale_words(scale: Scale) -> str:
     if scale.name == "full":
         return "full: the paper's model at width 1, 227 px (torchvision's 224), batch 128 and 256"
@@ -463,7 +477,11 @@ def doctor(
         raise ValueError(f"scale must be 'auto', 'full' or 'reduced', got {scale!r}")
     report = Report(sc, dev, echo=echo)
     compile = sc.compile if compile is None else compile
-    with tempfile.TemporaryDirectory(prefix="alexnet-doctor-") as tmp, _registered(DATASET, colour_classes):
+    with (
+        tempfile.TemporaryDirectory(prefix="alexnet-doctor-") as tmp,
+        _registered(DATASET, colour_classes),
+        _cpu_threads(dev),
+    ):
         _machine(report)
         _lrn(report)
         _augmentation(report)

@@ -88,6 +88,17 @@ def test_any_fail_makes_the_exit_status_1(monkeypatch, capsys):
     assert "1 FAIL: device crops + flips" in capsys.readouterr().out
 
 
+def test_a_cpu_run_uses_one_thread_and_gives_the_setting_back(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    with doctor._cpu_threads(torch.device("cpu")):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    monkeypatch.setenv("OMP_NUM_THREADS", str(before))  # the person's choice wins
+    with doctor._cpu_threads(torch.device("cpu")):
+        assert torch.get_num_threads() == before
+
+
 def test_cli_doctor_options_and_bad_out(capsys, tmp_path):
     assert main(["doctor", "--device", "cpu", "--out", str(tmp_path / "missing" / "r.md")]) == 1
     assert "does not exist" in capsys.readouterr().err
@@ -101,7 +112,5 @@ def test_cpu_mode_runs_every_check_and_passes(capsys, tmp_path):
     status = main(["doctor", "--device", "cpu", "--out", str(tmp_path / "r.md")])
     printed = capsys.readouterr().out
     fails = [line for line in printed.splitlines() if line.startswith("FAIL")]
-    # the time limit depends on what else runs on the machine; every other line must pass
-    assert [f for f in fails if "within 120 s" not in f] == [], fails
-    assert status == (1 if fails else 0)
+    assert fails == [] and status == 0, fails  # the time limit too: 27-28 s measured under a load average of 6
     assert "reduced (CPU)" in printed
