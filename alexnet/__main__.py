@@ -1,4 +1,4 @@
-"""``python -m alexnet {train,evaluate,summary,bench}``: the package from the command line.
+"""``python -m alexnet {train,evaluate,summary,bench,doctor}``: the package from the command line.
 
 ``python -m alexnet train`` with no options is a short run on the embedded synthetic data at a
 reduced scale, printed next to the paper's; with ``--dataset`` naming a real dataset it uses the
@@ -77,17 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--width", type=float, default=1.0)
     s.add_argument("--classes", type=int, default=1000)
 
-    b = sub.add_parser("bench", help="training images per second: plain fp32 loop vs the trainer's path")
+    b = sub.add_parser(
+        "bench",
+        help="training images per second: plain fp32 loop vs the trainer's path (on a CPU: reduced scale unless --full)",
+    )
     b.add_argument("--model", default="paper")
-    b.add_argument("--batch-size", type=int, default=256)
-    b.add_argument("--steps", type=int, default=10)
+    b.add_argument("--batch-size", type=int, help="GPU or --full: 256; CPU: 64")
+    b.add_argument("--steps", type=int, help="timed steps per path (default 10)")
     b.add_argument("--warmup", type=int, default=3)
     b.add_argument("--device", default="auto")
-    b.add_argument("--width", type=float, default=1.0)
-    b.add_argument("--image-size", type=int)
-    b.add_argument("--classes", type=int, default=1000)
+    b.add_argument("--width", type=float, help="GPU or --full: 1; CPU: 0.25")
+    b.add_argument("--image-size", type=int, help="GPU or --full: the model's (paper 227); CPU: 67")
+    b.add_argument("--classes", type=int, help="default 1000")
+    b.add_argument("--full", action="store_true", help="the paper's scale on a CPU too (minutes)")
     b.add_argument("--compile", action="store_true")
     b.add_argument("--json", action="store_true", help="print the results as JSON too")
+
+    d = sub.add_parser("doctor", help="check and measure this machine: PASS/FAIL lines (GPU: < 10 min; CPU: ~2 min)")
+    d.add_argument("--device", default="auto", help="auto (GPU if any), cpu, cuda, cuda:N")
+    d.add_argument(
+        "--scale", choices=["auto", "full", "reduced"], default="auto", help="auto: full on a GPU, reduced on a CPU"
+    )
+    d.add_argument(
+        "--compile", action=argparse.BooleanOptionalAction, help="include torch.compile rows (default: on a GPU only)"
+    )
+    d.add_argument("--out", help="also write the report as Markdown to this file (for benchmarks/RESULTS.md)")
     return parser
 
 
@@ -242,21 +256,46 @@ def _summary(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from alexnet.bench import bench, format_bench
+    from alexnet.bench import RATIO_NOTE, bench, bench_lrn, format_bench, format_lrn, settings
     from alexnet.mode import hardware
+    from alexnet.train import resolve_device
 
-    options: dict[str, Any] = {"width": args.width, "num_classes": args.classes}
-    if args.image_size:
-        options["image_size"] = args.image_size
-    results = bench(args.model, args.batch_size, args.steps, args.warmup, args.device, compile=args.compile, **options)
-    print(f"{args.model} (width {args.width}), batch {args.batch_size}, {args.steps} timed steps; {hardware()}")
+    device = resolve_device(args.device)
+    given = {"width": args.width, "image_size": args.image_size, "num_classes": args.classes}
+    s, note = settings(device, args.full, batch_size=args.batch_size, steps=args.steps, **given)
+    options = {k: s[k] for k in ("width", "image_size", "num_classes") if k in s}
+    size = options.get("image_size", "the model's")
+    print(f"{args.model} (width {s['width']}, {size} px), batch {s['batch_size']}, {s['steps']} timed steps: {note}")
+    print(f"on {hardware()}", flush=True)
+
+    def progress(line: str) -> None:
+        print(f"  {line}", file=sys.stderr, flush=True)
+
+    results = bench(
+        args.model,
+        s["batch_size"],
+        s["steps"],
+        args.warmup,
+        args.device,
+        compile=args.compile,
+        progress=progress,
+        **options,
+    )
     print(format_bench(results))
+    print(RATIO_NOTE)
+    print(format_lrn(bench_lrn(args.model, s["batch_size"], args.device, **options)))
     if args.json:
         print(json.dumps([dataclasses.asdict(r) for r in results]))
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "summary": _summary, "bench": _bench}
+def _doctor(args: argparse.Namespace) -> int:
+    from alexnet.doctor import main as doctor_main
+
+    return doctor_main(args.device, args.scale, args.compile, args.out)
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "summary": _summary, "bench": _bench, "doctor": _doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from torch import nn
 __all__ = [
     "local_response_norm",
     "LocalResponseNorm",
+    "LRN_IMPLS",
     "torch_alpha",
     "window_sums",
     "cuda_convnet_lrn",
@@ -56,18 +57,34 @@ def torch_alpha(alpha: float, size: int) -> float:
     return alpha * size
 
 
-class LocalResponseNorm(nn.Module):
-    """Module form of :func:`local_response_norm` with the paper's defaults (k=2, n=5, alpha=1e-4, beta=0.75)."""
+LRN_IMPLS = ("paper", "torch")
 
-    def __init__(self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0) -> None:
+
+class LocalResponseNorm(nn.Module):
+    """Module form of :func:`local_response_norm` with the paper's defaults (k=2, n=5, alpha=1e-4, beta=0.75).
+
+    ``impl`` chooses the code that computes the same layer: ``"paper"`` is :func:`local_response_norm`
+    (the formula written out), ``"torch"`` is ``torch.nn.functional.local_response_norm`` with
+    alpha * n (:func:`torch_alpha`). Both give the same numbers (``tests/test_fast_path.py``); the
+    trainer picks the faster one for its device (:func:`alexnet.train.choose_lrn`).
+    """
+
+    def __init__(
+        self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0, impl: str = "paper"
+    ) -> None:
         super().__init__()
-        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+        if impl not in LRN_IMPLS:
+            raise ValueError(f"impl must be one of {', '.join(LRN_IMPLS)}, got {impl!r}")
+        self.size, self.alpha, self.beta, self.k, self.impl = size, alpha, beta, k, impl
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.impl == "torch":
+            return F.local_response_norm(x, self.size, torch_alpha(self.alpha, self.size), self.beta, self.k)
         return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
-        return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k} (paper convention)"
+        where = "" if self.impl == "paper" else ", computed by torch's local_response_norm with alpha*n"
+        return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k} (paper convention{where})"
 
 
 # ----------------------------------------------------------------------------- the other conventions

@@ -1,0 +1,62 @@
+"""``alexnet.bench``: the timer, the scale it picks for the machine, the table and its explanation."""
+
+import time
+
+import pytest
+import torch
+
+from alexnet import bench as B
+from alexnet.__main__ import main
+
+CPU = torch.device("cpu")
+
+
+def test_the_timer_measures_what_it_times():
+    firsts = []
+    seconds = B._time(lambda: time.sleep(0.02), steps=3, warmup=1, device=CPU, first=firsts.append)
+    assert 0.02 <= seconds < 0.2
+    assert len(firsts) == 1 and firsts[0] >= 0.02
+
+
+def test_a_cpu_gets_the_reduced_scale_unless_told_otherwise():
+    s, note = B.settings(CPU)
+    assert s == B.CPU_SCALE and "reduced scale" in note and "--full" in note
+    s, _ = B.settings(CPU, full=True)
+    assert s == B.PAPER_SCALE
+    s, note = B.settings(CPU, batch_size=8, width=0.5)  # what was given is kept
+    assert s["batch_size"] == 8 and s["width"] == 0.5 and note == "the scale asked for"
+    s, _ = B.settings(CPU, batch_size=256, steps=2)  # a scale option: the rest is the paper's (RESULTS.md's rows)
+    assert s["width"] == 1.0 and "image_size" not in s and s["steps"] == 2
+    s, _ = B.settings(CPU, steps=3)  # steps alone do not change the scale
+    assert s["width"] == 0.25 and s["steps"] == 3
+    assert B.settings(torch.device("cuda"))[0] == B.PAPER_SCALE  # a GPU: the paper's scale
+
+
+def test_the_table_states_the_ratio_to_the_fp32_loop():
+    rows = [B.BenchResult("fp32", 100.0, 10.0, 1, 1, "cpu"), B.BenchResult("trainer", 250.0, 4.0, 1, 1, "cpu")]
+    table = B.format_bench(rows)
+    assert table.splitlines()[1].endswith("1.00x") and table.splitlines()[2].endswith("2.50x")
+    assert "divided by the fp32 loop's" in B.RATIO_NOTE
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU's default scale")
+def test_bench_with_no_options_on_a_cpu_runs_the_reduced_scale(monkeypatch, capsys):
+    calls = {}
+
+    def fake_bench(model, batch_size, steps, warmup, device, compile=False, progress=None, **options):
+        calls.update(model=model, batch_size=batch_size, steps=steps, **options)
+        return [B.BenchResult("fp32", 10.0, 6400.0, batch_size, steps, "cpu")]
+
+    monkeypatch.setattr(B, "bench", fake_bench)
+    monkeypatch.setattr(B, "bench_lrn", lambda *a, **k: {"seconds": {}})
+    assert main(["bench"]) == 0
+    assert calls == {
+        "model": "paper",
+        "batch_size": 64,
+        "steps": 10,
+        "width": 0.25,
+        "image_size": 67,
+        "num_classes": 1000,
+    }
+    out = capsys.readouterr().out
+    assert "the reduced scale" in out and "speed-up = " in out
