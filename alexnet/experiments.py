@@ -409,7 +409,9 @@ def speedup_conclusion(
     """What a run says about a claim "``fast`` trains ``paper_ratio`` times faster than ``slow``" (Figure 1).
 
     Uses the on-the-fly training errors: at how many epochs ``fast`` was ahead, and the ratio of
-    the epochs each needed to reach ``target`` (interpolated as :func:`epochs_to_reach` does).
+    the epochs each needed to reach ``target`` (interpolated as :func:`epochs_to_reach` does). A
+    ratio counts as "of the paper's order" when it is at least the square root of ``paper_ratio``
+    (within a factor sqrt(paper_ratio) of it on a log scale).
     """
     a, b = histories[fast].train_error, histories[slow].train_error
     ahead = [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if x < y]
@@ -430,27 +432,27 @@ def speedup_conclusion(
         f"{fast} reached {100 * target:.0f}% after {reach[fast]:.2f} epochs, {slow} after {reach[slow]:.2f}: "
         f"{slow} needed {ratio:.2f} times as many (paper: about {paper_ratio:g})."
     )
-    if ratio >= paper_ratio / 2:
-        lines.append(f"This run shows a speed-up of the paper's order: {fast} trains several times faster.")
+    if ratio >= paper_ratio**0.5:
+        lines.append(f"This run shows a gap of the paper's order between {fast} and {slow}.")
     elif ratio > 1:
-        lines.append(
-            f"{fast} was faster in this run, but not several times faster: the paper's gap does not show at this scale."
-        )
+        lines.append(f"{fast} was faster in this run, but by much less than the paper's factor of {paper_ratio:g}.")
     else:
         lines.append(f"{fast} was not faster in this run: the paper's claim does not show at this scale.")
     return "\n".join(lines)
 
 
-def overfitting_conclusion(histories: dict[str, History], regularised: str, plain: str, n_val: int) -> str:
-    """What a run says about "without ``regularised``'s method the network overfits" (Section 4.2):
-    the final gap between validation and test-mode training error of each arm, and their validation errors."""
-    gaps = {}
-    for name in (regularised, plain):
-        h = histories[name]
-        train = h.train_eval_error if h.train_eval_error else h.train_error
-        gaps[name] = h.val_error[-1] - train[-1]
+def overfitting_conclusion(
+    val_errors: dict[str, float], train_errors: dict[str, float], regularised: str, plain: str, n_val: int
+) -> str:
+    """What a run says about "without ``regularised``'s method the network overfits" (Sections 4.1, 4.2).
+
+    ``val_errors`` and ``train_errors`` map each arm to its final validation error and its
+    training error measured in test mode; the sentences compare the two arms' gaps and
+    validation errors (the latter against the noise of ``n_val`` validation images).
+    """
+    gaps = {name: val_errors[name] - train_errors[name] for name in (regularised, plain)}
     lines = [
-        f"final gap between validation and training error: {plain} {100 * gaps[plain]:.2f} points, "
+        f"gap between validation and training error: {plain} {100 * gaps[plain]:.2f} points, "
         f"{regularised} {100 * gaps[regularised]:.2f} points."
     ]
     if gaps[plain] > gaps[regularised]:
@@ -459,14 +461,10 @@ def overfitting_conclusion(histories: dict[str, History], regularised: str, plai
         )
     else:
         lines.append(
-            f"{regularised} did not narrow the gap in this run: it does not show the paper's effect at this scale."
+            f"{regularised} did not narrow the gap in this run: the paper's effect does not show at this scale."
         )
-    lines.append(
-        error_difference(
-            regularised, histories[regularised].val_error[-1], plain, histories[plain].val_error[-1], n_val
-        )
-        + " (validation error)."
-    )
+    difference = error_difference(regularised, val_errors[regularised], plain, val_errors[plain], n_val)
+    lines.append(f"validation error: {difference}.")
     return "\n".join(lines)
 
 
