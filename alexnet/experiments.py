@@ -47,6 +47,10 @@ __all__ = [
     "compare",
     "evaluate",
     "epochs_to_reach",
+    "standard_error",
+    "speedup_conclusion",
+    "overfitting_conclusion",
+    "error_difference",
     "format_table",
     "ACTIVATION_FUNCTIONS",
     "activation_and_gradient",
@@ -372,6 +376,96 @@ def epochs_to_reach(errors: Sequence[float], target: float, start: float | None 
             e0, v0 = points[j - 1]
             return e0 + (v0 - target) / (v0 - err) * (epoch - e0)
     return None
+
+
+# ----------------------------------------------------------------------------- conclusions from a run
+# The chapters print these sentences after each experiment, so that the text says what this
+# run's numbers show, whatever they turn out to be.
+
+
+def standard_error(error: float, n: int) -> float:
+    """Binomial standard error sqrt(e (1 - e) / n) of an error rate ``error`` measured on ``n`` images."""
+    if n < 1 or not 0 <= error <= 1:
+        raise ValueError(f"need an error rate in [0, 1] and n >= 1 images, got error={error!r}, n={n!r}")
+    return (error * (1 - error) / n) ** 0.5
+
+
+def error_difference(name: str, error: float, baseline_name: str, baseline: float, n: int) -> str:
+    """One sentence: ``name``'s error against ``baseline_name``'s, both on the same ``n`` images,
+    and whether the difference exceeds two standard errors of a difference of two such errors."""
+    noise = 2 * (standard_error(error, n) ** 2 + standard_error(baseline, n) ** 2) ** 0.5
+    diff = 100 * (baseline - error)
+    if diff == 0:
+        change = f"{name} has the same error as {baseline_name} ({100 * error:.2f}%)"
+    else:
+        change = f"{name} is {abs(diff):.2f} points {'below' if diff > 0 else 'above'} {baseline_name}"
+    verdict = "more than" if abs(diff) > 100 * noise else "within"
+    return f"{change}: {verdict} two standard errors ({100 * noise:.2f} points on {n} images)"
+
+
+def speedup_conclusion(
+    histories: dict[str, History], fast: str, slow: str, target: float, chance: float, paper_ratio: float
+) -> str:
+    """What a run says about a claim "``fast`` trains ``paper_ratio`` times faster than ``slow``" (Figure 1).
+
+    Uses the on-the-fly training errors: at how many epochs ``fast`` was ahead, and the ratio of
+    the epochs each needed to reach ``target`` (interpolated as :func:`epochs_to_reach` does). A
+    ratio counts as "of the paper's order" when it is at least the square root of ``paper_ratio``
+    (within a factor sqrt(paper_ratio) of it on a log scale).
+    """
+    a, b = histories[fast].train_error, histories[slow].train_error
+    ahead = [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if x < y]
+    lines = [
+        f"{fast}'s training error was below {slow}'s after {len(ahead)} of {len(a)} epochs"
+        + (f" (epochs {', '.join(map(str, ahead))})." if ahead else ".")
+    ]
+    reach = {n: epochs_to_reach(histories[n].train_error, target, start=chance) for n in (fast, slow)}
+    missing = [n for n, e in reach.items() if e is None]
+    if missing:
+        lines.append(
+            f"{' and '.join(missing)} did not reach {100 * target:.0f}% training error within "
+            f"{len(a)} epochs, so this run gives no ratio to set beside the paper's {paper_ratio:g}."
+        )
+        return "\n".join(lines)
+    ratio = reach[slow] / reach[fast]
+    lines.append(
+        f"{fast} reached {100 * target:.0f}% after {reach[fast]:.2f} epochs, {slow} after {reach[slow]:.2f}: "
+        f"{slow} needed {ratio:.2f} times as many (paper: about {paper_ratio:g})."
+    )
+    if ratio >= paper_ratio**0.5:
+        lines.append(f"This run shows a gap of the paper's order between {fast} and {slow}.")
+    elif ratio > 1:
+        lines.append(f"{fast} was faster in this run, but by much less than the paper's factor of {paper_ratio:g}.")
+    else:
+        lines.append(f"{fast} was not faster in this run: the paper's claim does not show at this scale.")
+    return "\n".join(lines)
+
+
+def overfitting_conclusion(
+    val_errors: dict[str, float], train_errors: dict[str, float], regularised: str, plain: str, n_val: int
+) -> str:
+    """What a run says about "without ``regularised``'s method the network overfits" (Sections 4.1, 4.2).
+
+    ``val_errors`` and ``train_errors`` map each arm to its final validation error and its
+    training error measured in test mode; the sentences compare the two arms' gaps and
+    validation errors (the latter against the noise of ``n_val`` validation images).
+    """
+    gaps = {name: val_errors[name] - train_errors[name] for name in (regularised, plain)}
+    lines = [
+        f"gap between validation and training error: {plain} {100 * gaps[plain]:.2f} points, "
+        f"{regularised} {100 * gaps[regularised]:.2f} points."
+    ]
+    if gaps[plain] > gaps[regularised]:
+        lines.append(
+            f"{regularised} narrowed the gap by {100 * (gaps[plain] - gaps[regularised]):.2f} points in this run."
+        )
+    else:
+        lines.append(
+            f"{regularised} did not narrow the gap in this run: the paper's effect does not show at this scale."
+        )
+    difference = error_difference(regularised, val_errors[regularised], plain, val_errors[plain], n_val)
+    lines.append(f"validation error: {difference}.")
+    return "\n".join(lines)
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "window_sums",
     "cuda_convnet_lrn",
     "lrn_parameters",
+    "paper_lrn_parameters",
 ]
 
 
@@ -127,3 +128,53 @@ def lrn_parameters(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: fl
         "cuda-convnet2": {"size": size, "scale": alpha * size, "pow": beta, "minDiv": k},
         "cuda-convnet": {"size": size, "scale": alpha * size / k, "pow": beta, "output_factor": k**-beta},
     }
+
+
+# each implementation's LRN parameters: (names, defaults, conversion to the paper's size, alpha, beta, k)
+_TO_PAPER = {
+    # torch.nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0): k + alpha / n * sum
+    "pytorch": (
+        ("size", "alpha", "beta", "k"),
+        {"alpha": 1e-4, "beta": 0.75, "k": 1.0},
+        lambda p: (p["size"], p["alpha"] / p["size"], p["beta"], p["k"]),
+    ),
+    # Caffe's LRNParameter (caffe.proto defaults: local_size 5, alpha 1, beta 0.75, k 1);
+    # lrn_layer.cpp multiplies the sum by alpha / local_size, as PyTorch does
+    "caffe": (
+        ("local_size", "alpha", "beta", "k"),
+        {"local_size": 5, "alpha": 1.0, "beta": 0.75, "k": 1.0},
+        lambda p: (p["local_size"], p["alpha"] / p["local_size"], p["beta"], p["k"]),
+    ),
+    # cuda-convnet2 cmrnorm: layer.py divides scale by size; minDiv is the constant (default 1)
+    "cuda-convnet2": (
+        ("size", "scale", "pow", "minDiv"),
+        {"minDiv": 1.0},
+        lambda p: (p["size"], p["scale"] / p["size"], p["pow"], p["minDiv"]),
+    ),
+    # cuda-convnet cmrnorm: scale divided by size, the constant fixed at 1
+    "cuda-convnet": (("size", "scale", "pow"), {}, lambda p: (p["size"], p["scale"] / p["size"], p["pow"], 1.0)),
+}
+
+
+def paper_lrn_parameters(convention: str, **params: float) -> dict[str, float]:
+    """An LRN layer configured in another implementation's convention, in the paper's (Section 3.3).
+
+    The inverse of :func:`lrn_parameters`: returns ``{"size", "alpha", "beta", "k"}`` with which
+    :func:`local_response_norm` computes the same layer. ``convention`` is one of ``"pytorch"``
+    (``size, alpha, beta, k``), ``"caffe"`` (``local_size, alpha, beta, k``), ``"cuda-convnet2"``
+    (``size, scale, pow, minDiv``) or ``"cuda-convnet"`` (``size, scale, pow``); a parameter the
+    implementation has a default for may be left out and gets that default.
+    """
+    if convention not in _TO_PAPER:
+        raise ValueError(f"convention must be one of {sorted(_TO_PAPER)}, got {convention!r}")
+    names, defaults, convert = _TO_PAPER[convention]
+    given = {**defaults, **params}
+    if set(given) != set(names):
+        raise ValueError(
+            f"{convention} LRN takes {', '.join(names)}; missing {sorted(set(names) - set(given))}, "
+            f"unknown {sorted(set(given) - set(names))}"
+        )
+    size, alpha, beta, k = convert(given)
+    if int(size) != size or size < 1:
+        raise ValueError(f"the window size must be a positive whole number of channels, got {size}")
+    return {"size": int(size), "alpha": alpha, "beta": beta, "k": k}

@@ -16,6 +16,7 @@ __all__ = [
     "Reported",
     "PAPER",
     "PAPER_ABLATIONS",
+    "PAPER_FALL_2009",
     "torchvision_reported",
     "Ablation",
     "format_reported",
@@ -46,6 +47,15 @@ PAPER = [
     Reported("1 CNN* (pre-trained on Fall 2011)", "ILSVRC-2012 val", 39.0, 16.6, "paper, Table 2"),
     Reported("7 CNNs*", "ILSVRC-2012 val", 36.7, 15.4, "paper, Table 2"),
     Reported("7 CNNs* (the winning entry)", "ILSVRC-2012 test", None, 15.3, "paper, Table 2"),
+]
+
+
+# Section 6, last paragraph of "Results": the Fall 2009 release of ImageNet, 10,184 categories and
+# 8.9 million images, half for training and half for testing; the network has an extra, sixth
+# convolutional layer over the last pooling layer.
+PAPER_FALL_2009 = [
+    Reported("CNN with a sixth conv layer", "ImageNet Fall 2009", 67.4, 40.9, "paper, Section 6"),
+    Reported("best published result before it", "ImageNet Fall 2009", 78.1, 60.9, "paper, Section 6 (as cited there)"),
 ]
 
 

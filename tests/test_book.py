@@ -65,6 +65,16 @@ def test_chapter_has_exercises_with_a_hidden_solution(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_has_its_own_hidden_solution(chapter):
+    markdown = "\n".join("".join(c["source"]) for c in cells(chapter) if c["cell_type"] == "markdown")
+    exercises = markdown[markdown.index("## Exercises") :].split("```")[0]
+    numbers = [int(n) for n in re.findall(r"^(\d+)\. ", exercises, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)) and numbers, "exercises are numbered 1, 2, ..."
+    solved = re.findall(r"```\{admonition\} Solution to exercise (\d+)\n:class: dropdown\n", markdown)
+    assert sorted(int(n) for n in solved) == numbers, f"one dropdown solution per exercise, got {solved}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_cites_the_paper_and_defines_no_code(chapter):
     sources = cells(chapter)
     markdown = "".join("".join(c["source"]) for c in sources if c["cell_type"] == "markdown")

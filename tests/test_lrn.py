@@ -4,7 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet.lrn import LocalResponseNorm, cuda_convnet_lrn, local_response_norm, lrn_parameters, torch_alpha
+from alexnet.lrn import (
+    LocalResponseNorm,
+    cuda_convnet_lrn,
+    local_response_norm,
+    lrn_parameters,
+    paper_lrn_parameters,
+    torch_alpha,
+)
 
 
 def lrn_loop(a, n, alpha, beta, k):
@@ -82,3 +89,58 @@ def test_lrn_conventions_compute_the_same_layer():
         cuda_convnet_lrn(x, size=0)
     with pytest.raises(ValueError, match="k > 0"):
         lrn_parameters(k=0)
+
+
+def test_paper_lrn_parameters_inverts_lrn_parameters():
+    forward = lrn_parameters(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    for convention in ("pytorch", "cuda-convnet2"):
+        back = paper_lrn_parameters(convention, **forward[convention])
+        assert back["size"] == 5 and back["beta"] == 0.75 and back["k"] == 2.0
+        assert back["alpha"] == pytest.approx(1e-4)
+
+
+def test_paper_lrn_parameters_of_caffe_and_cuda_convnet_configs():
+    """The LRN settings the reference implementations shipped, in the paper's convention.
+
+    Caffe: models/bvlc_alexnet/train_val.prototxt (local_size 5, alpha 1e-4, beta 0.75, k left at
+    caffe.proto's default 1), BVLC/caffe@9b891540183ddc834a02b2bd81b31afae71b2153.
+    cuda-convnet2: layers/layer-params-imagenet-1gpu.cfg (scale 1e-4, pow 0.75, minDiv 2) with
+    size 5 from layers/layers-imagenet-1gpu.cfg, akrizhevsky/cuda-convnet2@3238bf0367f63eb370e897b9e5714794cb67ddc2.
+    cuda-convnet: example-layers/layers-conv-local-11pct.cfg (cmrnorm size 9) and
+    layer-params-conv-local-11pct.cfg (scale 0.001), dnouri/cuda-convnet@35d0bc474c6d42a021e58723f5caee9f6d4fa8bb.
+    """
+    caffe = paper_lrn_parameters("caffe", local_size=5, alpha=1e-4, beta=0.75)
+    assert (caffe["size"], caffe["k"]) == (5, 1.0) and caffe["alpha"] == pytest.approx(2e-5)
+    convnet2 = paper_lrn_parameters("cuda-convnet2", size=5, scale=1e-4, pow=0.75, minDiv=2)
+    assert convnet2["k"] == 2.0 and convnet2["alpha"] == pytest.approx(2e-5)
+    convnet = paper_lrn_parameters("cuda-convnet", size=9, scale=1e-3, pow=0.75)
+    assert convnet["k"] == 1.0 and convnet["alpha"] == pytest.approx(1e-3 / 9)
+    # and they compute the layers the implementations compute
+    torch.manual_seed(2)
+    x = torch.rand(2, 16, 3, 3) * 100
+    torch.testing.assert_close(
+        local_response_norm(x, **caffe), nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)(x), rtol=1e-5, atol=1e-6
+    )
+    torch.testing.assert_close(local_response_norm(x, **convnet2), cuda_convnet_lrn(x, 5, 1e-4, 0.75, min_div=2.0))
+    torch.testing.assert_close(local_response_norm(x, **convnet), cuda_convnet_lrn(x, 9, 1e-3, 0.75))
+
+
+def test_paper_lrn_parameters_worked_example_in_pytorch_convention():
+    p = paper_lrn_parameters("pytorch", size=3, alpha=1.0, beta=1.0, k=1.0)
+    assert p == {"size": 3, "alpha": pytest.approx(1 / 3), "beta": 1.0, "k": 1.0}
+    a = torch.tensor([0.0, 0.5272, 1.1392, 1.0331]).view(1, 4, 1, 1)
+    assert local_response_norm(a, **p)[0, 1, 0, 0].item() == pytest.approx(0.3457, abs=5e-5)
+
+
+@pytest.mark.parametrize(
+    "convention, params, message",
+    [
+        ("tensorflow", {}, "convention must be one of"),
+        ("caffe", {"size": 5}, "unknown"),
+        ("cuda-convnet", {"size": 5, "scale": 1e-3}, "missing"),
+        ("pytorch", {"size": 2.5, "alpha": 1.0}, "whole number"),
+    ],
+)
+def test_paper_lrn_parameters_rejects_bad_input(convention, params, message):
+    with pytest.raises(ValueError, match=message):
+        paper_lrn_parameters(convention, **params)

@@ -2,7 +2,7 @@ import re
 
 import torchvision
 
-from alexnet.results import PAPER, PAPER_ABLATIONS, torchvision_reported
+from alexnet.results import PAPER, PAPER_ABLATIONS, PAPER_FALL_2009, format_reported, torchvision_reported
 
 
 def test_torchvision_numbers_come_from_its_metadata():
@@ -27,3 +27,11 @@ def test_paper_tables_are_internally_consistent():
     )
     assert by_name[("7 CNNs* (the winning entry)", "ILSVRC-2012 test")].top5 == 15.3
     assert by_name[("SIFT + FVs (2012 runner-up)", "ILSVRC-2012 test")].top5 == 26.2
+
+
+def test_fall_2009_rows_are_section_6_and_print():
+    ours, best = PAPER_FALL_2009
+    assert (ours.top1, ours.top5, best.top1, best.top5) == (67.4, 40.9, 78.1, 60.9)
+    assert all("Section 6" in r.source for r in PAPER_FALL_2009)
+    table = format_reported(PAPER_FALL_2009)
+    assert "67.4%" in table and "60.9%" in table and len(table.splitlines()) == 3
