@@ -764,7 +764,7 @@ def train(config: TrainConfig) -> TrainResult:
                 if bar is not None:
                     bar.update(1)
                     if (i + 1) % nan_check_every == 0 or i + 1 == steps:  # .item() waits for the GPU
-                        bar.set_postfix(loss=f"{loss.item():.3f}")
+                        bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)  # redraws follow mininterval
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(
                 f"out of GPU memory at batch size {config.batch_size}: lower it, e.g. --batch-size {max(1, config.batch_size // 2)}"
@@ -862,8 +862,16 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _live_stderr() -> bool:
+    """Whether a progress bar can redraw in place: a terminal or a Jupyter kernel, not a log file or a pipe."""
+    import sys
+
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
 def _bar(total: int, desc: str, enabled: bool):
-    if not enabled:
+    """A tqdm bar where it redraws in place; None where every redraw would be a new line of a log."""
+    if not enabled or not _live_stderr():
         return None
     from tqdm.auto import tqdm
 

@@ -172,3 +172,29 @@ def test_module_runs_as_a_program():
     )
     assert done.returncode == 0 and "61,100,840" in done.stdout
     assert build_parser().parse_args(["train"]).model == "paper"
+
+
+def test_a_log_gets_one_line_per_epoch_and_no_progress_bar(tmp_path):
+    """stderr to a file or pipe (a redirected log, torchrun): no tqdm redraws, one printed line per epoch."""
+    argv = [*SMALL[:-1], "--epochs", "2", "--device", "cpu", "--out", str(tmp_path / "run")]
+    done = subprocess.run(
+        [sys.executable, "-m", "alexnet", "train", *argv], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "\r" not in done.stderr and "batch" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[:2] for line in lines if line.startswith("epoch")] == [["epoch", "1/2"], ["epoch", "2/2"]]
+    assert sum(line.startswith("this run:") for line in lines) == 1 and sum("done in" in line for line in lines) == 1
+
+
+def test_the_bar_on_a_terminal_redraws_at_most_once_a_second(tmp_path, monkeypatch, capsys):
+    """set_postfix must not force a redraw per batch (it did: 134 redraws for 128 batches)."""
+    import alexnet.train
+
+    monkeypatch.setattr(alexnet.train, "_live_stderr", lambda: True)
+    argv = ["--width", "0.125", "--images", "512", "--classes", "4", "--batch-size", "8", "--epochs", "1"]
+    assert main(["train", *argv, "--device", "cpu", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err  # the bar was drawn
+    seconds = json.loads((tmp_path / "run" / "metrics.jsonl").read_text())["epoch_seconds"]
+    assert err.count("\r") <= seconds / 1.0 + 4, err  # 64 batches: draws at start, each mininterval, and close
