@@ -84,3 +84,20 @@ def test_book_builds_with_warnings_as_errors(built_book):
         page = (built_book / "book" / f"{chapter.stem}.html").read_text()
         assert "colab.research.google.com/github/" in page
         assert "Mode: " in page  # the committed outputs are shown
+
+
+def test_citations_in_the_text_use_the_bibliographys_labels(built_book):
+    """One citation style: the text shows the same label, e.g. [KSH12], as the bibliography lists."""
+    bibliography = (built_book / "book" / "bibliography.html").read_text()
+    labels = {
+        re.sub(r"<[^>]+>", "", label)  # the label alone, or as a link back to its one citation
+        for label in re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', bibliography)
+    }
+    assert labels, "the bibliography page lists no labelled entries"
+    cited = 0
+    for page in sorted((built_book / "book").glob("*.html")):
+        for span in re.findall(r'<span class="bibtex-citation".*?</span>', page.read_text(), flags=re.S):
+            shown = re.findall(r'<a class="reference internal"[^>]*>([^<]+)</a>', span)
+            assert shown and set(shown) <= labels, f"{page.name}: {span[:300]}"
+            cited += 1
+    assert cited > 20
