@@ -47,6 +47,10 @@ def test_chapter_opens_with_badge_colab_cell_and_mode(chapter):
     first, colab, mode, hardware = cells(chapter)[:4]
     badge = f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{chapter.name}"
     assert badge in "".join(first["source"]), "the Open in Colab badge must point at this notebook"
+    assert "[![Open In Colab](images/colab-badge.svg)]" in "".join(first["source"]), (
+        "the badge image is the one shipped in book/images (a remote one is broken offline)"
+    )
+    assert (ROOT / "book" / "images" / "colab-badge.svg").stat().st_size > 0
     colab_src = "".join(colab["source"])
     assert colab_src.startswith("# NBVAL_SKIP") and "google.colab" in colab_src
     assert "remove-cell" in colab.get("metadata", {}).get("tags", []), "the HTML book hides the Colab cell"
@@ -83,6 +87,9 @@ def test_book_builds_with_warnings_as_errors(built_book):
     for chapter in CHAPTERS:
         page = (built_book / "book" / f"{chapter.stem}.html").read_text()
         assert "colab.research.google.com/github/" in page
+        badge = re.search(r'<img alt="Open In Colab" src="([^"]+)"', page)
+        assert badge and not badge.group(1).startswith("http"), "the badge image must ship with the book"
+        assert (built_book / "book" / badge.group(1)).resolve().is_file(), badge.group(1)
         assert "Mode: " in page  # the committed outputs are shown
 
 
