@@ -374,27 +374,21 @@ def _is_lead() -> bool:
 def _evaluate(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from alexnet.train import (
-        TrainConfig,
-        _load_splits,
-        evaluate_model,
-        load_checkpoint,
-        model_from_checkpoint,
-        resolve_device,
-    )
+    from alexnet.data import load_dataset
+    from alexnet.train import TrainConfig, evaluate_model, load_checkpoint, model_from_checkpoint, resolve_device
 
     device = resolve_device(args.device)
     checkpoint = load_checkpoint(args.checkpoint)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in checkpoint["config"].items() if k in known and k not in ("resume",)})
     model = model_from_checkpoint(checkpoint, device)
-    _, val_set = _load_splits(config)
+    print(f"checkpoint after epoch {checkpoint['epoch']}: {config.model} on {config.dataset}", flush=True)
+    val_options = {**config.dataset_options, **config.val_options}  # only the validation split: no training set
+    val_set = load_dataset(config.dataset, "val", root=config.data_root, download=config.download, **val_options)
     mean = checkpoint["mean"].to(device)
-    print(
-        f"checkpoint after epoch {checkpoint['epoch']}: {config.model} on {config.dataset} ({len(val_set)} validation images)"
-    )
+    print(f"{len(val_set):,} validation images: one crop, then ten crops (ten times the work)", flush=True)
     for name, ten in (("one crop", False), ("ten crops", True)):
-        r = evaluate_model(model, val_set, mean, batch_size=args.batch_size, device=device, ten_crop=ten)
+        r = evaluate_model(model, val_set, mean, batch_size=args.batch_size, device=device, ten_crop=ten, progress=name)
         print(f"{name:<10} top-1 error {100 * r['top1_error']:5.1f}%   top-5 error {100 * r['top5_error']:5.1f}%")
     return 0
 

@@ -460,18 +460,22 @@ def evaluate_model(
     ten_crop: bool = False,
     forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
     shard: tuple[int, int] = (0, 1),
+    progress: str | None = None,
 ) -> dict[str, float]:
     """Validation loss and top-1/top-5 error of ``model`` on ``dataset`` (Section 6's measures).
 
     One crop is the centre ``size`` x ``size`` patch; ``ten_crop=True`` averages the softmax
     over the four corner patches, the centre patch and their mirror images (Section 4.1).
     ``shard=(rank, world)`` evaluates every world-th image (for DistributedDataParallel).
+    ``progress`` names a progress bar over the batches (shown where stderr redraws in place).
     """
-    sums = _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard)
+    sums = _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard, progress)
     return _finish_sums(sums)
 
 
-def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard) -> torch.Tensor:
+def _evaluate_sums(
+    model, dataset, mean, size, batch_size, device, ten_crop, forward, shard, progress=None
+) -> torch.Tensor:
     device = torch.device(device) if device is not None else next(model.parameters()).device
     size = size or model.config.image_size
     forward = forward or model
@@ -480,8 +484,10 @@ def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, for
     model.eval()
     rank, world = shard
     sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss, top-1 wrong, top-5 wrong, count
+    indices = torch.arange(rank, len(data), world)
+    bar = _bar(math.ceil(len(indices) / batch_size), progress or "", progress is not None)
     try:
-        for images, labels in data.batches(torch.arange(rank, len(data), world), batch_size):
+        for images, labels in data.batches(indices, batch_size):
             if ten_crop:
                 crops = aug.ten_crop(images, size)  # (N, 10, 3, size, size)
                 x = to_input(crops.flatten(0, 1), mean)
@@ -496,8 +502,12 @@ def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, for
                 dtype=torch.float64,
                 device=device,
             )
+            if bar is not None:
+                bar.update(1)
     finally:
         model.train(was_training)
+        if bar is not None:
+            bar.close()
     return sums
 
 

@@ -35,13 +35,26 @@ def test_shortened_default_run_learns(tmp_path, capsys):
     assert metrics[-1]["val_top1_error"] < 0.5
 
 
-def test_train_then_evaluate_a_checkpoint(tmp_path, capsys):
+def test_train_then_evaluate_a_checkpoint(tmp_path, capsys, monkeypatch):
+    import alexnet.data
+    import alexnet.train
+
     out = str(tmp_path / "run")
     assert main(["train", *SMALL, "--epochs", "1", "--out", out]) == 0
     assert (tmp_path / "run" / "curves.png").stat().st_size > 0
+    capsys.readouterr()
+    splits = []
+    load = alexnet.data.load_dataset
+    monkeypatch.setattr(
+        alexnet.data, "load_dataset", lambda name, split, **kw: splits.append(split) or load(name, split, **kw)
+    )
+    monkeypatch.setattr(alexnet.train, "_live_stderr", lambda: True)  # as in a terminal
     assert main(["evaluate", out]) == 0
-    printed = capsys.readouterr().out
+    printed, err = capsys.readouterr()
     assert "one crop" in printed and "ten crops" in printed and "top-5 error" in printed
+    assert "48 validation images: one crop, then ten crops" in printed
+    assert splits == ["val"]  # evaluating does not generate or decode the training set
+    assert "one crop:" in err and "ten crops:" in err  # a progress bar for each pass
     assert main(["train", *SMALL, "--epochs", "1", "--out", out]) == 1  # a second run would overwrite the first
     err = capsys.readouterr().err
     assert "already holds the checkpoint of a run: continue it with --resume" in err and "resume=True" not in err
