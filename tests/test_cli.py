@@ -2,6 +2,8 @@
 
 import argparse
 import json
+import pathlib
+import re
 import subprocess
 import sys
 
@@ -211,3 +213,16 @@ def test_the_bar_on_a_terminal_redraws_at_most_once_a_second(tmp_path, monkeypat
     assert "epoch 1/1" in err  # the bar was drawn
     seconds = json.loads((tmp_path / "run" / "metrics.jsonl").read_text())["epoch_seconds"]
     assert err.count("\r") <= seconds / 1.0 + 4, err  # 64 batches: draws at start, each mininterval, and close
+
+
+def test_the_readme_gives_the_cpu_choice_first_and_every_commands_time():
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    cpu_wheels = readme.index("--index-url https://download.pytorch.org/whl/cpu")
+    assert cpu_wheels < readme.index('pip install -e ".[dev]" && jupyter-book build .')
+    assert "about 4 minutes" in readme[: readme.index('pip install -e ".[dev]" && pytest')].rsplit("```", 1)[-1]
+    block = readme.split("## The package from the command line", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    for line in block.strip().splitlines():
+        command, _, comment = line.partition("#")
+        if "bench" in command:
+            continue  # its CPU default and time belong to the GPU-readiness issue
+        assert re.search(r"seconds|minute|GPU", comment), f"no duration for: {command.strip()}"
