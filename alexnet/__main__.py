@@ -4,18 +4,25 @@
 reduced scale, printed next to the paper's; with ``--dataset`` naming a real dataset it uses the
 paper's scale and recipe (Section 5). ``torchrun --nproc_per_node=N -m alexnet train ...`` trains
 with DistributedDataParallel. Errors that the person at the keyboard can fix end with a one-line
-message on stderr and exit status 1, not a traceback.
+message on stderr and exit status 1, not a traceback; a mistyped command line (an unknown option,
+a word where a number belongs) gets argparse's usage of that subcommand and exit status 2.
+
+Every default a help text names is read from where the run takes it: :data:`QUICK` for the
+synthetic run, :class:`~alexnet.train.TrainConfig` (Section 5's recipe) and the model presets
+for a real dataset.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "build_parser", "quick_config", "QUICK", "PAPER_SCALE"]
+__all__ = ["main", "build_parser", "quick_config", "QUICK", "PAPER_SCALE", "DATASETS", "SEED_RANGE"]
 
 # The no-option run: what a CPU does in about two minutes and still learns.
 QUICK: dict[str, Any] = {
@@ -29,53 +36,163 @@ QUICK: dict[str, Any] = {
     "batch_size": 64,
     "lr": 0.01,
 }
-PAPER_SCALE = "paper: ImageNet, 1.2 million images of 1000 classes at 256 px cropped to 224, full width, init N(0, 0.01), batch 128, 90 epochs"
+PAPER_SCALE = (
+    "paper: ImageNet, 1.2 million images of 1000 classes at 256 px cropped to 224, full width, "
+    "weights drawn from N(0, 0.01), batch 128, 90 epochs"
+)
+DATASETS = ("synthetic", "cifar10", "imagenette")  # what `train --dataset` can name (imagefolder: from Python)
+SEED_RANGE = (0, 2**63 - 1)  # what every random-number generator of the run accepts
+INIT_WORDS = {  # --init in words, for the "this run" line
+    "paper": "weights drawn from N(0, 0.01) (Section 5)",
+    "pytorch": "PyTorch's default initialisation",
+    "kaiming": "He et al. 2015 initialisation",
+}
+RUNS = Path("runs")  # where runs without --out get a new numbered folder
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default and its choices, unless the text names them already."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        extra = []
+        if action.choices is not None and not all(str(c) in text for c in action.choices):
+            extra.append("one of: %(choices)s")
+        if action.option_strings and action.default not in (None, argparse.SUPPRESS) and action.default is not False:
+            if "default:" not in text:
+                extra.append("default: %(default)s")
+        return f"{text} ({'; '.join(extra)})" if extra else text
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+class _Subcommand(_Parser):
+    """A subcommand's parser: an option it does not know gets its own usage, not the top-level one."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
+def _per_dataset(quick: Any, paper: Any, source: str = "Section 5") -> str:
+    return f"default: {quick} on synthetic data, otherwise {paper} as in {source}"
+
+
+def _train_options(t: argparse.ArgumentParser) -> None:
+    from alexnet.data import SYNTHETIC_SHAPES
+    from alexnet.model import INITS, PRESETS
+    from alexnet.train import TrainConfig
+
+    recipe = TrainConfig()  # Section 5's values: the defaults on a real dataset
+    preset_sizes = ", ".join(f"{name} {c.image_size}" for name, c in PRESETS.items())
+    preset_inits = ", ".join(f"{c.init} for {name}" for name, c in PRESETS.items())
+    t.add_argument("--model", default="paper", help=f"the network: {', '.join(PRESETS)}")
+    t.add_argument(
+        "--dataset",
+        default="synthetic",
+        help=f"the data: {', '.join(DATASETS)} (synthetic is generated here; the others need --download once)",
+    )
+    t.add_argument(
+        "--epochs",
+        type=int,
+        help=f"passes over the training set ({_per_dataset(QUICK['epochs'], recipe.epochs)})",
+    )
+    t.add_argument(
+        "--batch-size",
+        type=int,
+        help=f"images per SGD step, over all processes ({_per_dataset(QUICK['batch_size'], recipe.batch_size)})",
+    )
+    t.add_argument("--lr", type=float, help=f"initial learning rate ({_per_dataset(QUICK['lr'], recipe.lr)})")
+    t.add_argument(
+        "--out",
+        help="folder for checkpoint.pt, metrics.jsonl and curves.png; it must not hold a run unless --resume "
+        f"is given (default: a new folder {RUNS}/MODEL-DATASET-N for every run)",
+    )
+    t.add_argument("--resume", action="store_true", help="continue the run whose checkpoint is in --out")
+    t.add_argument("--seed", type=int, default=0, help=f"seed of every random draw, {SEED_RANGE[0]} to 2**63 - 1")
+    t.add_argument("--device", default="auto", help="auto (a GPU if there is one, else the CPU), cpu, cuda, cuda:N")
+    t.add_argument(
+        "--width",
+        type=float,
+        help=f"multiplier of every layer's width ({_per_dataset(QUICK['width'], PRESETS['paper'].width, 'the paper')})",
+    )
+    t.add_argument(
+        "--image-size",
+        type=int,
+        help="side of the crop the network sees, in pixels "
+        f"(default: {QUICK['image_size']} on synthetic data, otherwise the model's: {preset_sizes})",
+    )
+    t.add_argument(
+        "--init",
+        choices=INITS,
+        help="initialisation: paper is Section 5's N(0, 0.01), pytorch is PyTorch's default, kaiming is "
+        f"He et al. 2015 (default: {QUICK['init']} on synthetic data, otherwise the model's: {preset_inits})",
+    )
+    t.add_argument(
+        "--dropout",
+        type=float,
+        help=f"dropout probability in fc6 and fc7, Section 4.2 (default: {PRESETS['paper'].dropout})",
+    )
+    t.add_argument(
+        "--classes",
+        type=int,
+        help=f"synthetic data only: number of classes, 2 to {len(SYNTHETIC_SHAPES)} (default: {QUICK['num_classes']})",
+    )
+    t.add_argument(
+        "--images",
+        type=int,
+        help=f"synthetic data only: number of training images (default: {QUICK['num_images']})",
+    )
+    t.add_argument(
+        "--optimizer",
+        choices=["paper", "torch"],
+        default="paper",
+        help="paper is Section 5's update rule, torch is torch.optim.SGD",
+    )
+    t.add_argument(
+        "--augment",
+        choices=["paper", "crop-flip", "none"],
+        default="paper",
+        help="training-time augmentation: paper is Section 4.1's crops, flips and PCA colour noise",
+    )
+    t.add_argument("--data-root", default="data", help="folder that holds (or receives) the downloaded datasets")
+    t.add_argument("--download", action="store_true", help="download cifar10 or imagenette if it is missing")
+    t.add_argument("--compile", action="store_true", help="torch.compile the model")
+    t.add_argument("--no-amp", action="store_true", help="train in fp32 on CUDA too (default: mixed precision)")
+    t.add_argument("--no-progress", action="store_true", help="print nothing but errors")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m alexnet", description="AlexNet (Krizhevsky et al. 2012), reproduced."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m alexnet", description="AlexNet (Krizhevsky et al. 2012), reproduced.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Subcommand)
 
     t = sub.add_parser("train", help="train with the paper's recipe (Section 5)")
-    t.add_argument("--model", default="paper", help="paper (default), torchvision or one-weird-trick")
-    t.add_argument(
-        "--dataset", default="synthetic", help="synthetic (default, embedded) or a dataset alexnet.data knows"
-    )
-    t.add_argument("--epochs", type=int, help="passes over the training set (paper: 90; synthetic: %(default)s)")
-    t.add_argument("--batch-size", type=int, help="images per SGD step, over all processes (paper: 128)")
-    t.add_argument("--lr", type=float, help="initial learning rate (paper: 0.01)")
-    t.add_argument("--out", help="folder for checkpoint.pt, metrics.jsonl and curves.png (default: runs/MODEL-DATASET)")
-    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto", help="auto (GPU if any), cpu, cuda, cuda:N")
-    t.add_argument("--width", type=float, help="width multiplier of every layer (paper: 1)")
-    t.add_argument("--image-size", type=int, help="crop side in pixels, the network's input (paper model: 227)")
-    t.add_argument("--init", choices=["paper", "pytorch", "kaiming"], help="initialisation (paper: Section 5)")
-    t.add_argument("--dropout", type=float, help="dropout probability on fc6 and fc7 (paper: 0.5, Section 4.2)")
-    t.add_argument("--classes", type=int, help="synthetic data: number of classes (4 to 8)")
-    t.add_argument("--images", type=int, help="synthetic data: training images")
-    t.add_argument(
-        "--optimizer", choices=["paper", "torch"], default="paper", help="Section 5's update or torch.optim.SGD"
-    )
-    t.add_argument("--augment", choices=["paper", "crop-flip", "none"], default="paper")
-    t.add_argument("--data-root", default="data")
-    t.add_argument("--download", action="store_true", help="download the dataset if it is missing")
-    t.add_argument("--compile", action="store_true", help="torch.compile the model")
-    t.add_argument("--no-amp", action="store_true", help="train in fp32 on CUDA too")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar or per-epoch lines")
+    _train_options(t)
 
     e = sub.add_parser("evaluate", help="one-crop and ten-crop error of a checkpoint on its validation set")
     e.add_argument("checkpoint", help="checkpoint.pt, or the --out folder of a run")
-    e.add_argument("--device", default="auto")
-    e.add_argument("--batch-size", type=int, default=128)
+    e.add_argument("--device", default="auto", help="auto (a GPU if there is one, else the CPU), cpu, cuda, cuda:N")
+    e.add_argument("--batch-size", type=int, default=128, help="images per forward pass")
+
+    from alexnet.model import PRESETS
 
     s = sub.add_parser("summary", help="the layer table: output shapes, parameters, MACs")
-    s.add_argument("--model", default="paper")
-    s.add_argument("--image-size", type=int)
-    s.add_argument("--width", type=float, default=1.0)
-    s.add_argument("--classes", type=int, default=1000)
+    s.add_argument("--model", default="paper", help=f"the network: {', '.join(PRESETS)}")
+    s.add_argument(
+        "--image-size",
+        type=int,
+        help="input side in pixels (default: the model's: "
+        + ", ".join(f"{name} {c.image_size}" for name, c in PRESETS.items())
+        + ")",
+    )
+    s.add_argument("--width", type=float, default=1.0, help="multiplier of every layer's width")
+    s.add_argument("--classes", type=int, default=1000, help="outputs of fc8")
 
     b = sub.add_parser(
         "bench",
@@ -105,17 +222,78 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fresh_run_folder(model: str, dataset: str) -> str:
+    """``runs/MODEL-DATASET-N`` with N one more than any such folder already there (the folder is made by the run)."""
+    stem = f"{model}-{dataset}-"
+    taken = [int(m.group(1)) for p in RUNS.glob(f"{stem}*") if (m := re.fullmatch(re.escape(stem) + r"(\d+)", p.name))]
+    return str(RUNS / f"{stem}{max(taken, default=0) + 1}")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Raise ValueError, naming the option and what it accepts, for values the command line cannot run."""
+    from alexnet.data import SYNTHETIC_SHAPES
+
+    if args.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {args.dataset!r}; known datasets: {', '.join(DATASETS)}")
+    synthetic = args.dataset == "synthetic"
+    if not synthetic and (args.classes is not None or args.images is not None):
+        raise ValueError("--classes and --images apply to --dataset synthetic only")
+    if args.classes is not None and not 2 <= args.classes <= len(SYNTHETIC_SHAPES):
+        raise ValueError(f"--classes must be between 2 and {len(SYNTHETIC_SHAPES)}, got {args.classes}")
+    positive = {"--images": args.images, "--epochs": args.epochs, "--batch-size": args.batch_size}
+    positive |= {"--lr": args.lr, "--width": args.width, "--image-size": args.image_size}
+    for option, value in positive.items():
+        if value is not None and not value > 0:
+            raise ValueError(f"{option} must be positive, got {value}")
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        raise ValueError(f"--dropout must be a probability in [0, 1), got {args.dropout}")
+    if not SEED_RANGE[0] <= args.seed <= SEED_RANGE[1]:
+        raise ValueError(f"--seed must be a whole number from 0 to 2**63 - 1, got {args.seed}")
+    if args.resume and not args.out:
+        raise ValueError("--resume needs --out, the folder of the run to continue")
+    if args.out and not args.resume and (Path(args.out) / "checkpoint.pt").is_file():
+        raise ValueError(
+            f"{args.out} already holds the checkpoint of a run: continue it with --resume, "
+            "choose another folder with --out, or leave --out away for a new folder under runs/"
+        )
+    if not synthetic and not args.download:
+        _check_downloaded(args.dataset, Path(args.data_root))
+
+
+def _check_downloaded(dataset: str, root: Path) -> None:
+    from alexnet.data import CIFAR10_FOLDER, IMAGENETTE_FOLDERS
+
+    needed = {
+        "cifar10": (root / CIFAR10_FOLDER / "batches.meta", "CIFAR-10, about 170 MB"),
+        "imagenette": (root / IMAGENETTE_FOLDERS["320px"] / "train", "Imagenette, about 330 MB"),
+    }
+    path, what = needed[dataset]
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{dataset} is not in {root} (no {path}): add --download to fetch it ({what}), "
+            "or point --data-root at the folder that holds it"
+        )
+
+
 def quick_config(args: argparse.Namespace | None = None):
-    """The :class:`~alexnet.train.TrainConfig` of ``train`` with these options (none: the quick synthetic run)."""
+    """The :class:`~alexnet.train.TrainConfig` of ``train`` with these options (none: the quick synthetic run).
+
+    Options are checked first (:class:`ValueError` or :class:`FileNotFoundError`, one line each).
+    Without ``--out`` the run gets a new numbered folder under ``runs/``.
+    """
     from alexnet.train import TrainConfig
 
     args = args or build_parser().parse_args(["train"])
+    _check_options(args)
     synthetic = args.dataset == "synthetic"
     q = QUICK if synthetic else {}
+
+    def pick(value, key, default=None):
+        return value if value is not None else q.get(key, default)
+
     model_options: dict[str, Any] = {}
-    options = (("width", args.width), ("image_size", args.image_size), ("init", args.init), ("dropout", args.dropout))
-    for key, value in options:
-        value = value if value is not None else q.get(key)
+    for key in ("width", "image_size", "init", "dropout"):
+        value = pick(getattr(args, key), key)
         if value is not None:
             model_options[key] = value
     dataset_options: dict[str, Any] = {}
@@ -123,17 +301,13 @@ def quick_config(args: argparse.Namespace | None = None):
     if synthetic:
         crop = model_options["image_size"]
         dataset_options = {
-            "num_classes": args.classes or q["num_classes"],
-            "num_images": args.images or q["num_images"],
-            "image_size": crop + (q["stored_size"] - q["image_size"]) if args.image_size else q["stored_size"],
+            "num_classes": pick(args.classes, "num_classes"),
+            "num_images": pick(args.images, "num_images"),
+            "image_size": crop + (q["stored_size"] - q["image_size"]),  # room for random crops (Section 4.1)
         }
         val_options = {"num_images": max(dataset_options["num_classes"], dataset_options["num_images"] // 4)}
-    elif args.classes or args.images:
-        raise ValueError("--classes and --images apply to --dataset synthetic only")
 
-    def pick(value, key, default):
-        return value if value is not None else q.get(key, default)
-
+    recipe = TrainConfig()
     return TrainConfig(
         model=args.model,
         model_options=model_options,
@@ -142,41 +316,40 @@ def quick_config(args: argparse.Namespace | None = None):
         val_options=val_options,
         data_root=args.data_root,
         download=args.download,
-        epochs=pick(args.epochs, "epochs", 90),
-        batch_size=pick(args.batch_size, "batch_size", 128),
-        lr=pick(args.lr, "lr", 0.01),
+        epochs=pick(args.epochs, "epochs", recipe.epochs),
+        batch_size=pick(args.batch_size, "batch_size", recipe.batch_size),
+        lr=pick(args.lr, "lr", recipe.lr),
         optimizer=args.optimizer,
         augment=args.augment,
         seed=args.seed,
         device=args.device,
         amp=not args.no_amp,
         compile=args.compile,
-        out=args.out or f"runs/{args.model}-{args.dataset}",
+        out=args.out or _fresh_run_folder(args.model, args.dataset),
         resume=args.resume,
         progress=not args.no_progress,
     )
 
 
 def _scale_line(config) -> str:
+    """Two lines: this run's scale and the paper's, in words."""
+    from alexnet.model import PRESETS
+
     m, d = config.model_options, config.dataset_options
+    preset = PRESETS.get(config.model, PRESETS["paper"])
+    init = m.get("init", preset.init)
+    init_words = INIT_WORDS.get(init, f"init {init}")
+    if init == "kaiming" and config.dataset == "synthetic":
+        init_words += ", not Section 5's N(0, 0.01): the narrow network stays at chance with that"
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    crop = m.get("image_size", preset.image_size)
     if config.dataset == "synthetic":
-        init = m.get("init", "paper")
-        note = (
-            " (He et al. 2015, not Section 5's N(0, 0.01): the narrow net sits at ln(classes) with it)"
-            if init == "kaiming"
-            else ""
-        )
-        ours = (
-            f"this run: synthetic, {d['num_images']:,} images of {d['num_classes']} classes at {d['image_size']} px "
-            f"cropped to {m['image_size']}, width {m.get('width', 1.0)}, init {init}{note}, "
-            f"batch {config.batch_size}, {config.epochs} epochs"
-        )
+        data = f"synthetic, {d['num_images']:,} images of {d['num_classes']} classes at {d['image_size']} px cropped to {crop}"
     else:
-        ours = (
-            f"this run: {config.dataset}, width {m.get('width', 1.0)}, crop {m.get('image_size', 'preset')}, "
-            f"init {m.get('init', 'preset')}, batch {config.batch_size}, {config.epochs} epochs"
-        )
-    return f"{ours}\n{PAPER_SCALE}"
+        data = f"{config.dataset}, cropped to {crop} px"
+    width = m.get("width", preset.width)
+    ours = f"this run: {data}, {'full width' if width == 1 else f'width x{width}'}, {init_words}, batch {config.batch_size}, {epochs}"
+    return f"{ours}; writes to {config.out}\n{PAPER_SCALE}"
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -184,7 +357,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = quick_config(args)
     resolve_device(config.device)  # no GPU where one was asked for: say so before anything else
-    if not args.no_progress:
+    if not args.no_progress and _is_lead():  # one header per run, not one per torchrun process
         print(_scale_line(config), flush=True)
     tic = time.perf_counter()
     result = train(config)
@@ -196,7 +369,7 @@ def _train(args: argparse.Namespace) -> int:
 
         figure = plot_training(result.history, title=f"{config.model} on {config.dataset}")
         figure.savefig(result.out / "curves.png", dpi=100)
-    if not args.no_progress and result.final:
+    if not args.no_progress and result.final and _is_lead():
         f = result.final
         print(
             f"done in {time.perf_counter() - tic:.0f} s: val top-1 error {100 * f['val_top1_error']:.1f}%, "
@@ -215,27 +388,21 @@ def _is_lead() -> bool:
 def _evaluate(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from alexnet.train import (
-        TrainConfig,
-        _load_splits,
-        evaluate_model,
-        load_checkpoint,
-        model_from_checkpoint,
-        resolve_device,
-    )
+    from alexnet.data import load_dataset
+    from alexnet.train import TrainConfig, evaluate_model, load_checkpoint, model_from_checkpoint, resolve_device
 
     device = resolve_device(args.device)
     checkpoint = load_checkpoint(args.checkpoint)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in checkpoint["config"].items() if k in known and k not in ("resume",)})
     model = model_from_checkpoint(checkpoint, device)
-    _, val_set = _load_splits(config)
+    print(f"checkpoint after epoch {checkpoint['epoch']}: {config.model} on {config.dataset}", flush=True)
+    val_options = {**config.dataset_options, **config.val_options}  # only the validation split: no training set
+    val_set = load_dataset(config.dataset, "val", root=config.data_root, download=config.download, **val_options)
     mean = checkpoint["mean"].to(device)
-    print(
-        f"checkpoint after epoch {checkpoint['epoch']}: {config.model} on {config.dataset} ({len(val_set)} validation images)"
-    )
+    print(f"{len(val_set):,} validation images: one crop, then ten crops (ten times the work)", flush=True)
     for name, ten in (("one crop", False), ("ten crops", True)):
-        r = evaluate_model(model, val_set, mean, batch_size=args.batch_size, device=device, ten_crop=ten)
+        r = evaluate_model(model, val_set, mean, batch_size=args.batch_size, device=device, ten_crop=ten, progress=name)
         print(f"{name:<10} top-1 error {100 * r['top1_error']:5.1f}%   top-5 error {100 * r['top5_error']:5.1f}%")
     return 0
 

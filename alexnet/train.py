@@ -564,18 +564,22 @@ def evaluate_model(
     ten_crop: bool = False,
     forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
     shard: tuple[int, int] = (0, 1),
+    progress: str | None = None,
 ) -> dict[str, float]:
     """Validation loss and top-1/top-5 error of ``model`` on ``dataset`` (Section 6's measures).
 
     One crop is the centre ``size`` x ``size`` patch; ``ten_crop=True`` averages the softmax
     over the four corner patches, the centre patch and their mirror images (Section 4.1).
     ``shard=(rank, world)`` evaluates every world-th image (for DistributedDataParallel).
+    ``progress`` names a progress bar over the batches (shown where stderr redraws in place).
     """
-    sums = _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard)
+    sums = _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard, progress)
     return _finish_sums(sums)
 
 
-def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard) -> torch.Tensor:
+def _evaluate_sums(
+    model, dataset, mean, size, batch_size, device, ten_crop, forward, shard, progress=None
+) -> torch.Tensor:
     device = torch.device(device) if device is not None else next(model.parameters()).device
     size = size or model.config.image_size
     forward = forward or model
@@ -584,8 +588,10 @@ def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, for
     model.eval()
     rank, world = shard
     sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss, top-1 wrong, top-5 wrong, count
+    indices = torch.arange(rank, len(data), world)
+    bar = _bar(math.ceil(len(indices) / batch_size), progress or "", progress is not None)
     try:
-        for images, labels in data.batches(torch.arange(rank, len(data), world), batch_size):
+        for images, labels in data.batches(indices, batch_size):
             if ten_crop:
                 crops = aug.ten_crop(images, size)  # (N, 10, 3, size, size)
                 x = to_input(crops.flatten(0, 1), mean)
@@ -600,8 +606,12 @@ def _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, for
                 dtype=torch.float64,
                 device=device,
             )
+            if bar is not None:
+                bar.update(1)
     finally:
         model.train(was_training)
+        if bar is not None:
+            bar.close()
     return sums
 
 
@@ -868,7 +878,7 @@ def train(config: TrainConfig) -> TrainResult:
                 if bar is not None:
                     bar.update(1)
                     if (i + 1) % nan_check_every == 0 or i + 1 == steps:  # .item() waits for the GPU
-                        bar.set_postfix(loss=f"{loss.item():.3f}")
+                        bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)  # redraws follow mininterval
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(
                 f"out of GPU memory at batch size {config.batch_size}: lower it, e.g. --batch-size {max(1, config.batch_size // 2)}"
@@ -966,8 +976,16 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _live_stderr() -> bool:
+    """Whether a progress bar can redraw in place: a terminal or a Jupyter kernel, not a log file or a pipe."""
+    import sys
+
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
 def _bar(total: int, desc: str, enabled: bool):
-    if not enabled:
+    """A tqdm bar where it redraws in place; None where every redraw would be a new line of a log."""
+    if not enabled or not _live_stderr():
         return None
     from tqdm.auto import tqdm
 

@@ -171,6 +171,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--root", default=None, help="where to write the JPEGs (default: a temporary folder)")
     args = parser.parse_args(argv)
+    print(
+        f"writing {args.images} JPEGs, then timing {args.repeats} epochs of each pipeline: "
+        "about 15 s on an idle 2-core CPU, a few minutes on a busy one",
+        flush=True,
+    )
     print(format_result(run(args.images, args.batch_size, args.workers, args.root, args.repeats, args.threads)))
 
 

@@ -47,6 +47,10 @@ def test_chapter_opens_with_badge_colab_cell_and_mode(chapter):
     first, colab, mode, hardware = cells(chapter)[:4]
     badge = f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{chapter.name}"
     assert badge in "".join(first["source"]), "the Open in Colab badge must point at this notebook"
+    assert "[![Open In Colab](images/colab-badge.svg)]" in "".join(first["source"]), (
+        "the badge image is the one shipped in book/images (a remote one is broken offline)"
+    )
+    assert (ROOT / "book" / "images" / "colab-badge.svg").stat().st_size > 0
     colab_src = "".join(colab["source"])
     assert colab_src.startswith("# NBVAL_SKIP") and "google.colab" in colab_src
     assert "remove-cell" in colab.get("metadata", {}).get("tags", []), "the HTML book hides the Colab cell"
@@ -93,4 +97,24 @@ def test_book_builds_with_warnings_as_errors(built_book):
     for chapter in CHAPTERS:
         page = (built_book / "book" / f"{chapter.stem}.html").read_text()
         assert "colab.research.google.com/github/" in page
+        badge = re.search(r'<img alt="Open In Colab" src="([^"]+)"', page)
+        assert badge and not badge.group(1).startswith("http"), "the badge image must ship with the book"
+        assert (built_book / "book" / badge.group(1)).resolve().is_file(), badge.group(1)
         assert "Mode: " in page  # the committed outputs are shown
+
+
+def test_citations_in_the_text_use_the_bibliographys_labels(built_book):
+    """One citation style: the text shows the same label, e.g. [KSH12], as the bibliography lists."""
+    bibliography = (built_book / "book" / "bibliography.html").read_text()
+    labels = {
+        re.sub(r"<[^>]+>", "", label)  # the label alone, or as a link back to its one citation
+        for label in re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', bibliography)
+    }
+    assert labels, "the bibliography page lists no labelled entries"
+    cited = 0
+    for page in sorted((built_book / "book").glob("*.html")):
+        for span in re.findall(r'<span class="bibtex-citation".*?</span>', page.read_text(), flags=re.S):
+            shown = re.findall(r'<a class="reference internal"[^>]*>([^<]+)</a>', span)
+            assert shown and set(shown) <= labels, f"{page.name}: {span[:300]}"
+            cited += 1
+    assert cited > 20

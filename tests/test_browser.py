@@ -1,10 +1,13 @@
 """Open the built book in headless Chromium (Debian's chromium package) and check what a reader sees.
 
 Each chapter must render: its maths typeset by MathJax (served from the site itself, so this
-works offline), its figures present as images that exist, and no "undefined citation" marks.
-CI installs chromium (.ci/run); elsewhere the test is skipped when chromium is missing.
+works offline), its figures present as images that exist, and no "undefined citation" marks;
+and at a 1280-pixel-wide window no block (code, output, table, formula) may need scrolling
+sideways. CI installs chromium (.ci/run); elsewhere the test is skipped when chromium is missing.
 """
 
+import html
+import json
 import os
 import pathlib
 import re
@@ -46,6 +49,43 @@ def chromium(tmp_path, *args) -> str:
 
 def rendered_dom(tmp_path, page: pathlib.Path) -> str:
     return chromium(tmp_path, "--virtual-time-budget=20000", "--dump-dom", page.as_uri())
+
+
+# Run in the page once it has loaded (and MathJax has typeset): every element of the article
+# that scrolls sideways, i.e. whose content is wider than its box while overflow-x lets it scroll,
+# and the page itself; the report goes into the DOM that --dump-dom prints.
+MEASURE = """<script>
+window.addEventListener("load", () => setTimeout(() => {
+  const wide = [];
+  for (const el of (document.querySelector("main") || document.body).querySelectorAll("*")) {
+    if (!["auto", "scroll"].includes(getComputedStyle(el).overflowX)) continue;
+    if (el.scrollWidth > el.clientWidth + 1) {
+      const text = (el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 100);
+      wide.push(`${el.tagName.toLowerCase()} ${el.scrollWidth} px in ${el.clientWidth} px: ${text}`);
+    }
+  }
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth + 1) wide.push(`the page: ${page.scrollWidth} px in ${page.clientWidth} px`);
+  const report = document.createElement("pre");
+  report.id = "sideways-report";
+  report.textContent = JSON.stringify(wide);
+  document.body.appendChild(report);
+}, 1000));
+</script>"""
+
+PAGES = [*(chapter.stem for chapter in CHAPTERS), "intro", "bibliography"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_block_scrolls_sideways_at_1280_pixels(built_book, tmp_path, name):
+    page = built_book / "book" / f"{name}.html"
+    probe = page.with_name(f"_sideways_{name}.html")  # beside the page, so that its relative links work
+    probe.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    dom = chromium(tmp_path, "--window-size=1280,900", "--virtual-time-budget=20000", "--dump-dom", probe.as_uri())
+    report = re.search(r'<pre id="sideways-report">(.*?)</pre>', dom, re.S)
+    assert report, "the measuring script did not run"
+    wide = json.loads(html.unescape(report.group(1)))
+    assert not wide, f"{len(wide)} block(s) need horizontal scrolling at 1280 px:\n" + "\n".join(wide)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)

@@ -71,8 +71,9 @@ def test_torchrun_with_two_gloo_processes_matches_one_process(tmp_path):
         [sys.executable, "-m", "alexnet", *common, "--out", str(tmp_path / "one")], env=env, timeout=300
     )
     launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}"]
+    logged = [arg for arg in common if arg != "--no-progress"]  # the log of a torchrun job: one header, one "done"
     two = subprocess.run(
-        [*launch, "-m", "alexnet", *common, "--out", str(tmp_path / "two")],
+        [*launch, "-m", "alexnet", *logged, "--out", str(tmp_path / "two")],
         env=env,
         capture_output=True,
         text=True,
@@ -83,6 +84,8 @@ def test_torchrun_with_two_gloo_processes_matches_one_process(tmp_path):
         [json.loads(line) for line in (tmp_path / d / "metrics.jsonl").read_text().splitlines()] for d in ("one", "two")
     )
     assert [r["epoch"] for r in b] == [1, 2]
+    assert two.stdout.count("this run:") == 1 and two.stdout.count("done in") == 1, two.stdout
+    assert two.stdout.count("epoch   1/2") == 1 and "\r" not in two.stderr
     for ra, rb in zip(a, b, strict=True):
         assert rb["train_loss"] == pytest.approx(ra["train_loss"], rel=1e-4)
         assert rb["val_top1_error"] == pytest.approx(ra["val_top1_error"], abs=1 / 32)
