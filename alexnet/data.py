@@ -427,8 +427,9 @@ def imagenette(
     from torchvision.datasets import Imagenette
 
     folder = Path(root) / IMAGENETTE_FOLDERS[size]
-    if download:
-        Imagenette(os.fspath(root), split=split, size=size, download=True)
+    if download and not (folder / split).is_dir():
+        url, md5 = Imagenette._ARCHIVES[size]
+        _download_and_extract(url, md5, Path(root), IMAGENETTE_FOLDERS[size])
     if not (folder / split).is_dir():
         url = getattr(Imagenette, "_ARCHIVES", {}).get(size, ("https://github.com/fastai/imagenette",))[0]
         raise FileNotFoundError(
@@ -440,6 +441,66 @@ def imagenette(
     names = getattr(Imagenette, "_WNID_TO_CLASS", {})
     dataset.classes = [names.get(wnid, (wnid,))[0] for wnid in dataset.classes]
     return dataset
+
+
+def _download_and_extract(url: str, md5: str, root: Path, folder: str) -> None:
+    """Fetch an archive with torchvision's downloader, check the MD5 it pins, and unpack ``folder`` from it.
+
+    The archive is unpacked into a temporary folder under ``root`` and ``folder`` is moved into
+    place only when everything is out, so an interrupted extraction never looks like a dataset.
+    Members with absolute paths, ``..`` or links that leave the folder are refused (tarfile's
+    "data" filter), and nothing is unpacked from an archive whose MD5 is not the pinned one.
+    """
+    import shutil
+    import tarfile
+    import tempfile
+
+    from torchvision.datasets.utils import check_integrity, download_url
+
+    root.mkdir(parents=True, exist_ok=True)
+    archive = root / os.path.basename(url)
+    try:
+        download_url(url, os.fspath(root), archive.name, md5)
+    except RuntimeError:  # torchvision: "File not found or corrupted." (the MD5 after the download)
+        archive.unlink(missing_ok=True)
+        raise ValueError(
+            f"the download of {url} is damaged or not the file torchvision pins (MD5 {md5}): it was deleted; "
+            "try again, or download it yourself and extract it into " + repr(os.fspath(root))
+        ) from None
+    except OSError as error:
+        raise FileNotFoundError(
+            f"could not download {url} into {os.fspath(root)!r} ({error}); check the connection, or download it "
+            f"yourself and extract it into {os.fspath(root)!r}"
+        ) from None
+    if not check_integrity(os.fspath(archive), md5):
+        archive.unlink(missing_ok=True)
+        raise ValueError(f"{os.fspath(archive)!r} is damaged (its MD5 is not {md5}): it was deleted; download again")
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder}.partial-", dir=root))
+    try:
+        with tarfile.open(archive) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
+                tar.extractall(staging, filter="data")
+            else:
+                for member in tar.getmembers():
+                    target = os.path.realpath(staging / member.name)
+                    if (
+                        member.issym()
+                        or member.islnk()
+                        or os.path.commonpath([target, staging.resolve()]) != os.fspath(staging.resolve())
+                    ):
+                        raise tarfile.TarError(
+                            f"refused member {member.name!r}: outside the archive's folder or a link"
+                        )
+                tar.extractall(staging)
+        if not (staging / folder).is_dir():
+            raise ValueError(f"{os.fspath(archive)!r} does not hold the folder {folder!r}")
+        if (root / folder).exists():  # a half-extracted copy from before
+            shutil.rmtree(root / folder)
+        os.replace(staging / folder, root / folder)
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise ValueError(f"could not extract {os.fspath(archive)!r} ({error}); delete it and download again") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -460,7 +521,7 @@ def cifar10(split: str = "train", root: str | os.PathLike = "data", download: bo
     if download and not all((folder / b).exists() for b in [*batches, "batches.meta"]):
         from torchvision.datasets import CIFAR10
 
-        CIFAR10(os.fspath(root), train=split == "train", download=True)
+        _download_and_extract(CIFAR10.url, CIFAR10.tgz_md5, Path(root), CIFAR10_FOLDER)
     missing = [b for b in [*batches, "batches.meta"] if not (folder / b).exists()]
     if missing:
         raise FileNotFoundError(
@@ -468,29 +529,103 @@ def cifar10(split: str = "train", root: str | os.PathLike = "data", download: bo
             f"load_dataset('cifar10', root={os.fspath(root)!r}, download=True), or download {CIFAR10_URL} "
             f"and extract it into {os.fspath(root)!r}"
         )
-    classes = [str(c) for c in _unpickle(folder / "batches.meta")["label_names"]]
+    md5 = _cifar10_md5()
+    meta = _unpickle(folder / "batches.meta", md5.get("batches.meta"))
+    names = meta.get("label_names")
+    if not isinstance(names, list) or not names or not all(isinstance(c, (str, bytes)) for c in names):
+        raise ValueError(
+            f"{os.fspath(folder / 'batches.meta')!r} has no list of class names ('label_names'): not CIFAR-10's "
+            f"batches.meta; delete {os.fspath(folder)!r} and download again (download=True)"
+        )
+    classes = [c.decode("latin1") if isinstance(c, bytes) else c for c in names]
     images, labels = [], []
     for name in batches:
-        batch = _unpickle(folder / name)
-        data = np.asarray(batch.get("data"))
-        if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-            raise ValueError(
-                f"{os.fspath(folder / name)!r}: expected 'data' as uint8 rows of 3072 pixels, got {data.dtype} {data.shape}"
-            )
-        if len(batch.get("labels", ())) != len(data):
-            raise ValueError(
-                f"{os.fspath(folder / name)!r}: {len(data)} images but {len(batch.get('labels', ()))} labels"
-            )
+        path = folder / name
+        batch = _unpickle(path, md5.get(name))
+        data = batch.get("data")
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+            got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+            raise ValueError(f"{os.fspath(path)!r}: expected 'data' as uint8 rows of 3072 pixels, got {got}")
+        batch_labels = batch.get("labels")
+        if not isinstance(batch_labels, list) or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in batch_labels
+        ):
+            raise ValueError(f"{os.fspath(path)!r}: expected 'labels' as a list of integers (class indices)")
+        if len(batch_labels) != len(data):
+            raise ValueError(f"{os.fspath(path)!r}: {len(data)} images but {len(batch_labels)} labels")
         images.append(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()))
-        labels.append(torch.tensor(batch["labels"], dtype=torch.long))
+        labels.append(torch.tensor([int(v) for v in batch_labels], dtype=torch.long))
     return ImageTensorDataset(torch.cat(images), torch.cat(labels), classes)
 
 
-def _unpickle(path: Path) -> dict:
+class _BatchUnpickler(pickle.Unpickler):
+    """Rebuilds what a CIFAR-10 batch holds (dicts, lists, strings, numbers, numpy arrays) and nothing else.
+
+    A pickle names the functions that rebuild its objects; a plain unpickler calls whatever it
+    names (e.g. ``os.system``). This one knows three names: numpy's array reconstruction, the
+    array type and the dtype type; any other is refused before it could run.
+    """
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return getattr(np, name) if module == "numpy" else _numpy_reconstruct()
+        if (module, name) == ("_codecs", "encode"):  # how Python 3 writes bytes at protocol 2
+            return _latin1_bytes
+        raise pickle.UnpicklingError(f"refused to rebuild {module}.{name}: a CIFAR-10 batch holds only numpy arrays")
+
+
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"refused to rebuild bytes with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
+def _numpy_reconstruct():
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct
+    return _reconstruct
+
+
+def _cifar10_md5() -> dict[str, str]:
+    """The MD5 sums torchvision pins for the files of ``cifar-10-batches-py`` (file name -> MD5)."""
+    from torchvision.datasets import CIFAR10
+
+    return {name: md5 for name, md5 in [*CIFAR10.train_list, *CIFAR10.test_list]} | {
+        CIFAR10.meta["filename"]: CIFAR10.meta["md5"]
+    }
+
+
+def _check_md5(path: Path, expected: str | None) -> None:
+    if expected is None:
+        return
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not the CIFAR-10 file torchvision pins (MD5 {digest.hexdigest()}, expected "
+            f"{expected}): a damaged, half-extracted or foreign file; delete {os.fspath(path.parent)!r} and "
+            "download again (download=True)"
+        )
+
+
+def _unpickle(path: Path, md5: str | None = None) -> dict:
+    """One CIFAR-10 batch file: its checksum first, then a restricted unpickler (never plain ``pickle``)."""
+    _check_md5(path, md5)
     try:
         with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, ValueError) as error:
+            batch = _BatchUnpickler(f, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
         raise ValueError(f"{os.fspath(path)!r} is not a CIFAR-10 batch file: {error}") from error
     if not isinstance(batch, dict):
         raise ValueError(f"{os.fspath(path)!r} is not a CIFAR-10 batch file (expected a pickled dict)")

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from alexnet import augment as aug
+from alexnet.checkpoint import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_NAME,
+    METRICS_NAME,
+    RunFolder,
+    TrainingError,
+    load_checkpoint,
+    model_from_checkpoint,
+    read_metrics,
+    rng_states,
+    save_checkpoint,
+    set_rng_states,
+    write_metrics,
+)
 from alexnet.data import channel_mean, load_dataset, to_input
 from alexnet.evaluate import topk_error
 from alexnet.lrn import LocalResponseNorm
@@ -60,15 +75,6 @@ __all__ = [
     "CHECKPOINT_NAME",
     "METRICS_NAME",
 ]
-
-CHECKPOINT_NAME = "checkpoint.pt"
-METRICS_NAME = "metrics.jsonl"
-CHECKPOINT_FORMAT = 1
-
-
-class TrainingError(RuntimeError):
-    """A run that cannot go on, with a message meant for the person who started it (no traceback)."""
-
 
 # ----------------------------------------------------------------------------- the recipe
 
@@ -506,83 +512,7 @@ def _finish_sums(sums: torch.Tensor) -> dict[str, float]:
     return {"loss": loss / n, "top1_error": wrong1 / n, "top5_error": wrong5 / n}
 
 
-# ----------------------------------------------------------------------------- checkpoints
-
-
-def _rng_states() -> dict[str, Any]:
-    states: dict[str, Any] = {"python": random.getstate(), "torch": torch.get_rng_state()}
-    try:
-        import numpy as np
-
-        states["numpy"] = np.random.get_state()
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _set_rng_states(states: dict[str, Any]) -> None:
-    random.setstate(states["python"])
-    torch.set_rng_state(states["torch"])
-    if "numpy" in states:
-        import numpy as np
-
-        np.random.set_state(states["numpy"])
-    if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(states["cuda"])
-
-
-def _atomic_save(obj: Any, path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`train` (a file, or the ``OUT`` folder that holds one)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: expected a file written by `alexnet train --out DIR`")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as e:  # a truncated or foreign file
-        raise TrainingError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise TrainingError(f"{path} is not a checkpoint written by alexnet.train (format {CHECKPOINT_FORMAT})")
-    return checkpoint
-
-
-def model_from_checkpoint(checkpoint: dict[str, Any], device: str | torch.device = "cpu") -> AlexNet:
-    """Rebuild the trained network of a checkpoint, in eval mode."""
-    model = AlexNet(_model_config(checkpoint["model_config"]))
-    model.load_state_dict(checkpoint["model"])
-    return model.to(device).eval()
-
-
-def _model_config(d: dict[str, Any]):
-    from alexnet.model import AlexNetConfig
-
-    d = dict(d)
-    d["conv_channels"] = tuple(d["conv_channels"])
-    return AlexNetConfig(**d)
-
-
-def read_metrics(out: str | os.PathLike) -> list[dict[str, Any]]:
-    """The per-epoch records of ``OUT/metrics.jsonl``."""
-    path = Path(out) / METRICS_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no metrics at {path}: expected the output folder of a training run")
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+# ----------------------------------------------------------------------------- checkpoints (alexnet.checkpoint)
 
 
 def _check_same_run(saved: dict[str, Any], config: TrainConfig, where: Path) -> None:
@@ -650,9 +580,20 @@ def _say(enabled: bool, *args) -> None:
 
 
 def train(config: TrainConfig) -> TrainResult:
-    """Run the recipe of ``config``; see the module docstring. Raises :class:`TrainingError` for a run that cannot go on."""
+    """Run the recipe of ``config``; see the module docstring. Raises :class:`TrainingError` for a run that cannot go on.
+
+    With ``out``, the first process holds the folder's lock for the whole run (a second run into
+    the same folder refuses) and the folder is checked for writing before anything is trained.
+    """
     device = resolve_device(config.device)
     rank, world, local_rank = _distributed(device)
+    if config.out and rank == 0:
+        with RunFolder(config.out):
+            return _train(config, device, rank, world, local_rank)
+    return _train(config, device, rank, world, local_rank)
+
+
+def _train(config: TrainConfig, device: torch.device, rank: int, world: int, local_rank: int) -> TrainResult:
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", local_rank)
     if config.batch_size % world:
@@ -672,6 +613,9 @@ def train(config: TrainConfig) -> TrainResult:
         if (out / CHECKPOINT_NAME).is_file():
             checkpoint = load_checkpoint(out, map_location="cpu")
             _check_same_run(checkpoint["config"], config, out)
+            if lead:  # checkpoint first, metrics from it: a crash between the two writes loses no record
+                write_metrics(checkpoint["history"], out)
+            _check_resume(checkpoint, config, device, out, lead)
         else:
             _say(talk, f"no checkpoint in {out} yet: starting from epoch 1")
 
@@ -726,7 +670,7 @@ def train(config: TrainConfig) -> TrainResult:
     history: list[dict[str, Any]] = list(checkpoint["history"]) if checkpoint else []
     start = checkpoint["epoch"] + 1 if checkpoint else 1
     if checkpoint:
-        _set_rng_states(checkpoint["rng"])
+        set_rng_states(checkpoint["rng"])
         if world > 1:  # each process needs its own dropout stream
             torch.manual_seed(_epoch_seed(config.seed, start, 3, rank))
         _say(talk, f"resumed from {out / CHECKPOINT_NAME} after epoch {checkpoint['epoch']}")
@@ -820,14 +764,15 @@ def train(config: TrainConfig) -> TrainResult:
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "scaler": step.scaler.state_dict(),
-                "rng": _rng_states(),
+                "rng": rng_states(),
                 "history": history,
                 "mean": mean.cpu(),
                 "classes": classes,
+                "cpu_threads": torch.get_num_threads(),
             }
-            out.mkdir(parents=True, exist_ok=True)
-            _atomic_save(state, out / CHECKPOINT_NAME)
-            _atomic_write_text("".join(json.dumps(r) + "\n" for r in history), out / METRICS_NAME)
+            # the checkpoint is the truth and goes first; metrics.jsonl is rewritten from it on every resume
+            save_checkpoint(state, out, kept_epoch=history[-2]["epoch"] if len(history) > 1 else None)
+            write_metrics(history, out)
         if world > 1:
             import torch.distributed as dist
 
@@ -840,6 +785,25 @@ def train(config: TrainConfig) -> TrainResult:
 
     final = dict(history[-1]) if history else {}
     return TrainResult(model, history, final, out, mean.cpu(), classes, train_set, val_set)
+
+
+def _check_resume(checkpoint: dict[str, Any], config: TrainConfig, device: torch.device, out: Path, lead: bool) -> None:
+    """Say what a resume cannot honour: fewer epochs than the checkpoint has, or another CPU thread count."""
+    done = checkpoint["epoch"]
+    if done > config.epochs:
+        raise TrainingError(
+            f"the checkpoint in {out} is after epoch {done}, past epochs={config.epochs}: nothing to train. "
+            f"Evaluate it with `python -m alexnet evaluate {out}`, or resume with --epochs above {done}"
+        )
+    threads = checkpoint.get("cpu_threads")
+    if lead and device.type == "cpu" and threads is not None and threads != torch.get_num_threads():
+        print(
+            f"note: the checkpoint in {out} was trained with {threads} CPU thread(s), this process uses "
+            f"{torch.get_num_threads()}: the resumed run will not be bit-exact with an uninterrupted one "
+            f"(set OMP_NUM_THREADS={threads} or torch.set_num_threads({threads}) for that)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _check_finite(loss_sum: torch.Tensor, epoch: int, step_index: int, out: Path | None, history: list) -> None:
