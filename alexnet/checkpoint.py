@@ -99,6 +99,16 @@ def rng_states() -> dict[str, Any]:
 
 def set_rng_states(states: dict[str, Any]) -> None:
     """Restore what :func:`rng_states` saved (also the numpy tuple of format-1 checkpoints)."""
+    try:
+        _set_rng_states(states)
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as e:
+        raise TrainingError(
+            f"the checkpoint's random-number states ('rng') are damaged ({type(e).__name__}: {e}); "
+            "use another copy, or start a new run"
+        ) from None
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
     import numpy as np
 
     random.setstate(_tuples(states["python"]))

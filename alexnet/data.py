@@ -187,20 +187,42 @@ def decode_image(path: str | os.PathLike, image_size: int | None = 256) -> torch
     "Given a rectangular image, we first rescaled the image such that the shorter side was of
     length 256, and then cropped out the central 256x256 patch": with ``image_size=256`` this is
     torchvision's ``Resize(256)`` then ``CenterCrop(256)`` on the PIL image. ``image_size=None``
-    keeps the image's own size. Grayscale, palette and CMYK images become RGB. A file that cannot
-    be decoded raises :class:`CorruptImageError` naming it.
+    keeps the image's own size. Grayscale, palette and CMYK images become RGB; a photo's EXIF
+    orientation is applied, so a camera's portrait shot is upright. A file that cannot be decoded,
+    or that PIL refuses as a decompression bomb, raises :class:`CorruptImageError` naming it.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
     from torchvision.transforms import functional as F
 
     try:
         with Image.open(path) as image:
-            image = _to_rgb(image)  # convert() loads the pixels: a truncated file fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            image = _to_rgb(ImageOps.exif_transpose(image))  # loads the pixels: a truncated file fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise CorruptImageError(f"cannot decode image {os.fspath(path)!r}: {error}") from error
     if image_size is not None:
-        image = F.center_crop(F.resize(image, image_size), image_size)
+        image = F.center_crop(F.resize(_bounded(image, MAX_ASPECT), image_size), image_size)
     return F.pil_to_tensor(image)
+
+
+MAX_ASPECT = 4  # longer side / shorter side kept before the resize; see _bounded
+
+
+def _bounded(image, max_aspect: float):
+    """Crop a very elongated image to its central ``max_aspect``:1 part before it is resized.
+
+    The centre crop after the resize keeps only the central square, so the far ends of a long
+    strip are never seen; resizing them first would cost memory in proportion to the aspect
+    ratio (an 8000x2 PNG of a few bytes would become an image of 1,024,000x256 pixels).
+    Images up to ``max_aspect``:1 are left exactly as they are.
+    """
+    width, height = image.size
+    short, long = min(width, height), max(width, height)
+    if long <= max_aspect * short:
+        return image
+    keep = max_aspect * short
+    start = (long - keep) // 2
+    box = (start, 0, start + keep, height) if width > height else (0, start, width, start + keep)
+    return image.crop(box)
 
 
 class _Decoder(Dataset):
@@ -271,9 +293,28 @@ def decode_cached(
         cache_path.with_name(cache_path.name + ".npy"),
         cache_path.with_name(cache_path.name + ".json"),
     )
+    build = (files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base)
     if not (meta_path.exists() and array_path.exists()):
-        _build_cache(files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base)
-    return _open_cache(array_path, meta_path)
+        _build_cache(*build)
+    try:
+        dataset = _open_cache(array_path, meta_path)
+    except _DamagedCache as damage:  # e.g. a copy cut short: the cache is only a cache, so build it again
+        warnings.warn(f"{damage}; rebuilding it", stacklevel=2)
+        array_path.unlink(missing_ok=True)
+        meta_path.unlink(missing_ok=True)
+        _build_cache(*build)
+        dataset = _open_cache(array_path, meta_path)
+    if on_error == "raise" and dataset.skipped:
+        raise CorruptImageError(
+            f"the cache {os.fspath(array_path)!r} was built skipping {len(dataset.skipped)} corrupt image(s) "
+            f"({', '.join(dataset.skipped[:3])}), and on_error='raise' was asked: fix or remove them, then delete "
+            "the cache to rebuild it"
+        )
+    return dataset
+
+
+class _DamagedCache(ValueError):
+    """A cache file that cannot be read back (truncated array, unreadable or mismatched metadata)."""
 
 
 def _build_cache(files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base):
@@ -325,14 +366,19 @@ def _build_cache(files, labels, classes, array_path, meta_path, image_size, on_e
 
 
 def _open_cache(array_path: Path, meta_path: Path) -> CachedImageDataset:
-    meta = json.loads(meta_path.read_text())
-    # mode "c" (copy-on-write) gives a writable view, so torch.from_numpy accepts it; the file is never changed
-    array = np.load(array_path, mmap_mode="c")
-    count, size = meta["count"], meta["image_size"]
-    if meta.get("format") != CACHE_FORMAT or array.shape[0] < count or array.shape[1:] != (3, size, size):
-        raise ValueError(
-            f"the cache {os.fspath(array_path)!r} does not match its {meta_path.name}; delete both to rebuild"
-        )
+    try:
+        meta = json.loads(meta_path.read_text())
+        # mode "c" (copy-on-write) gives a writable view, so torch.from_numpy accepts it; the file is never changed
+        array = np.load(array_path, mmap_mode="c")
+        count, size = meta["count"], meta["image_size"]
+        keys = ("labels", "classes", "files", "skipped", "mean_rgb")
+        whole = meta.get("format") == CACHE_FORMAT and all(k in meta for k in keys) and len(meta["labels"]) == count
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as error:
+        raise _DamagedCache(
+            f"the cache {os.fspath(array_path)!r} or its {meta_path.name} is damaged ({error})"
+        ) from None
+    if not whole or array.shape[0] < count or array.shape[1:] != (3, size, size):
+        raise _DamagedCache(f"the cache {os.fspath(array_path)!r} does not match its {meta_path.name}")
     if meta["skipped"]:
         warnings.warn(
             f"{len(meta['skipped'])} corrupt image(s) were skipped when this cache was built: "
@@ -370,7 +416,7 @@ def image_folder(
 
     Images get the paper's preprocessing (:func:`decode_image`) and go through the decode-once
     cache (:func:`decode_cached`), kept in ``cache_dir`` (default ``root/.alexnet-cache``) under a
-    name that changes when the list of files or their sizes change.
+    name that changes when the list of files, their sizes or modification times, or ``on_error`` change.
     """
     if download:
         raise ValueError(
@@ -398,9 +444,10 @@ def image_folder(
                 labels.append(label)
     if not files:
         raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {os.fspath(folder)!r}")
-    digest = hashlib.sha1()
-    for path in files:
-        digest.update(f"{path.relative_to(root)}:{path.stat().st_size}\n".encode())
+    digest = hashlib.sha1(f"on_error={on_error}\n".encode())
+    for path in files:  # names as bytes (any file name, UTF-8 or not), sizes and times: a replaced image is seen
+        stat = path.stat()
+        digest.update(os.fsencode(path.relative_to(root)) + f":{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     cache_name = f"{split}-{image_size}px-{digest.hexdigest()[:12]}"
     cache_path = Path(cache_dir if cache_dir is not None else root / ".alexnet-cache") / cache_name
     return decode_cached(files, labels, classes, cache_path, image_size, on_error, num_workers, progress, base=root)

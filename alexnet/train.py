@@ -120,6 +120,7 @@ class TrainConfig:
     stop_after: int | None = None  # stop (as if interrupted) after this epoch; for tests and demos
 
     def __post_init__(self) -> None:
+        _check_types(self)
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
         for name, value in positive.items():
             if not value > 0:
@@ -142,9 +143,70 @@ class TrainConfig:
             raise ValueError(f"unknown model {self.model!r}; known models: {', '.join(PRESETS)}")
         if "num_classes" in self.model_options:
             raise ValueError("num_classes comes from the dataset; set it in dataset_options (synthetic) instead")
+        _check_model_options(self.model, self.model_options)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+_TYPES: dict[str, tuple[str, ...]] = {
+    "integer": ("epochs", "batch_size", "lr_patience", "lr_drops", "seed", "num_workers"),
+    "number": ("lr", "momentum", "weight_decay", "lr_factor", "pca_std"),
+    "bool": ("download", "ten_crop", "amp", "channels_last", "compile", "resume", "progress"),
+    "string": ("model", "dataset", "optimizer", "augment", "device"),
+    "dict": ("model_options", "dataset_options", "val_options"),
+}
+
+
+def _check_types(config: TrainConfig) -> None:
+    """A ``ValueError`` naming the field unless each has its type (integers, finite numbers, booleans, strings)."""
+    import numbers
+
+    def fail(name: str, expected: str) -> None:
+        value = getattr(config, name)
+        raise ValueError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+
+    for name in _TYPES["integer"]:
+        value = getattr(config, name)
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            fail(name, "an integer")
+    for name in _TYPES["number"]:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            fail(name, "a finite number")
+    for name in _TYPES["bool"]:
+        if not isinstance(getattr(config, name), bool):
+            fail(name, "True or False")
+    for name in _TYPES["string"]:
+        if not isinstance(getattr(config, name), str):
+            fail(name, "a string")
+    for name in _TYPES["dict"]:
+        if not isinstance(getattr(config, name), dict):
+            fail(name, "a dict of options")
+    for name in ("data_root", "out"):
+        value = getattr(config, name)
+        if not (isinstance(value, (str, os.PathLike)) or (name == "out" and value is None)):
+            fail(name, "a path" + (" or None" if name == "out" else ""))
+    if config.stop_after is not None and (not isinstance(config.stop_after, numbers.Integral) or config.stop_after < 1):
+        fail("stop_after", "None or a positive integer")
+    if not 0 <= config.seed < 2**63:
+        fail("seed", "an integer in [0, 2**63)")
+    if config.num_workers < 0:
+        fail("num_workers", "a non-negative integer")
+
+
+def _check_model_options(model: str, options: dict[str, Any]) -> None:
+    """The model options' names, types and values, checked now rather than after the data is loaded."""
+    from alexnet.model import PRESETS, AlexNetConfig
+
+    known = {f.name for f in dataclasses.fields(AlexNetConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"unknown model option(s) {unknown}; options are: {', '.join(sorted(known))}")
+    options = dict(options)
+    if isinstance(options.get("conv_channels"), list):
+        options["conv_channels"] = tuple(options["conv_channels"])
+    dataclasses.replace(PRESETS[model], **options)  # AlexNetConfig names the field and what it expects
 
 
 def chapter_config(quick: bool, out: str | None = None) -> TrainConfig:
@@ -651,8 +713,14 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
     optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config)
     if checkpoint:
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
+        try:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise TrainingError(
+                f"the checkpoint in {out} holds an optimiser or schedule state that does not fit this run ({e}): "
+                "it was edited or damaged; use another copy, or start a new run"
+            ) from None
 
     step = TrainStep(
         model,
