@@ -5,8 +5,22 @@ The network (:mod:`alexnet.model`), the paper's local response normalisation
 rates (:mod:`alexnet.evaluate`) and the chapters' quick/full mode (:mod:`alexnet.mode`).
 """
 
-from alexnet.lrn import LocalResponseNorm, local_response_norm
-from alexnet.model import AlexNet, AlexNetConfig, build_model
-
 __version__ = "0.1.0"
 __all__ = ["AlexNet", "AlexNetConfig", "build_model", "LocalResponseNorm", "local_response_norm", "__version__"]
+
+_LAZY = {
+    "AlexNet": "alexnet.model",
+    "AlexNetConfig": "alexnet.model",
+    "build_model": "alexnet.model",
+    "LocalResponseNorm": "alexnet.lrn",
+    "local_response_norm": "alexnet.lrn",
+}
+
+
+def __getattr__(name: str):
+    """Import torch only when a name that needs it is used: `python -m alexnet` handles Ctrl-C from its first line."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'alexnet' has no attribute {name!r}")

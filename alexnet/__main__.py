@@ -465,26 +465,61 @@ def _doctor(args: argparse.Namespace) -> int:
 COMMANDS = {"train": _train, "evaluate": _evaluate, "summary": _summary, "bench": _bench, "doctor": _doctor}
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it stops the way Ctrl-C does (and cleans up the same way)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m alexnet`` and the ``alexnet`` console script; returns the exit status."""
+    """Entry point of ``python -m alexnet`` and the ``alexnet`` console script; returns the exit status.
+
+    Ctrl-C and SIGTERM, at any moment (start-up included), end with one line and exit status
+    130 or 143; a checkpoint is only ever replaced whole, so the last one written stays usable.
+    """
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    name = "alexnet"
+    try:
+        args = build_parser().parse_args(argv)
+        name = f"alexnet {args.command}"
+        return _dispatch(args, name)
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, _Terminated)
+        how = "terminated (SIGTERM)" if terminated else "interrupted"
+        after = (
+            "; the last checkpoint written is kept: a run with --out goes on with --resume"
+            if name.endswith("train")
+            else ""
+        )
+        print(f"{name}: {how}{after}", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args: argparse.Namespace, name: str) -> int:
     import torch
 
     from alexnet.train import TrainingError
 
-    args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (TrainingError, ValueError, FileNotFoundError) as e:
-        print(f"alexnet {args.command}: error: {e}", file=sys.stderr)
+    except (TrainingError, ValueError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError) as e:
+        print(f"{name}: error: {e}", file=sys.stderr)
         return 1
     except torch.cuda.OutOfMemoryError:
         size = getattr(args, "batch_size", None)
         hint = f"lower --batch-size (now {size})" if size else "lower --batch-size"
-        print(f"alexnet {args.command}: error: out of GPU memory; {hint}", file=sys.stderr)
+        print(f"{name}: error: out of GPU memory; {hint}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"alexnet {args.command}: interrupted; a run with --out can go on with --resume", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

@@ -187,20 +187,42 @@ def decode_image(path: str | os.PathLike, image_size: int | None = 256) -> torch
     "Given a rectangular image, we first rescaled the image such that the shorter side was of
     length 256, and then cropped out the central 256x256 patch": with ``image_size=256`` this is
     torchvision's ``Resize(256)`` then ``CenterCrop(256)`` on the PIL image. ``image_size=None``
-    keeps the image's own size. Grayscale, palette and CMYK images become RGB. A file that cannot
-    be decoded raises :class:`CorruptImageError` naming it.
+    keeps the image's own size. Grayscale, palette and CMYK images become RGB; a photo's EXIF
+    orientation is applied, so a camera's portrait shot is upright. A file that cannot be decoded,
+    or that PIL refuses as a decompression bomb, raises :class:`CorruptImageError` naming it.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
     from torchvision.transforms import functional as F
 
     try:
         with Image.open(path) as image:
-            image = _to_rgb(image)  # convert() loads the pixels: a truncated file fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            image = _to_rgb(ImageOps.exif_transpose(image))  # loads the pixels: a truncated file fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise CorruptImageError(f"cannot decode image {os.fspath(path)!r}: {error}") from error
     if image_size is not None:
-        image = F.center_crop(F.resize(image, image_size), image_size)
+        image = F.center_crop(F.resize(_bounded(image, MAX_ASPECT), image_size), image_size)
     return F.pil_to_tensor(image)
+
+
+MAX_ASPECT = 4  # longer side / shorter side kept before the resize; see _bounded
+
+
+def _bounded(image, max_aspect: float):
+    """Crop a very elongated image to its central ``max_aspect``:1 part before it is resized.
+
+    The centre crop after the resize keeps only the central square, so the far ends of a long
+    strip are never seen; resizing them first would cost memory in proportion to the aspect
+    ratio (an 8000x2 PNG of a few bytes would become an image of 1,024,000x256 pixels).
+    Images up to ``max_aspect``:1 are left exactly as they are.
+    """
+    width, height = image.size
+    short, long = min(width, height), max(width, height)
+    if long <= max_aspect * short:
+        return image
+    keep = max_aspect * short
+    start = (long - keep) // 2
+    box = (start, 0, start + keep, height) if width > height else (0, start, width, start + keep)
+    return image.crop(box)
 
 
 class _Decoder(Dataset):
@@ -271,9 +293,28 @@ def decode_cached(
         cache_path.with_name(cache_path.name + ".npy"),
         cache_path.with_name(cache_path.name + ".json"),
     )
+    build = (files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base)
     if not (meta_path.exists() and array_path.exists()):
-        _build_cache(files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base)
-    return _open_cache(array_path, meta_path)
+        _build_cache(*build)
+    try:
+        dataset = _open_cache(array_path, meta_path)
+    except _DamagedCache as damage:  # e.g. a copy cut short: the cache is only a cache, so build it again
+        warnings.warn(f"{damage}; rebuilding it", stacklevel=2)
+        array_path.unlink(missing_ok=True)
+        meta_path.unlink(missing_ok=True)
+        _build_cache(*build)
+        dataset = _open_cache(array_path, meta_path)
+    if on_error == "raise" and dataset.skipped:
+        raise CorruptImageError(
+            f"the cache {os.fspath(array_path)!r} was built skipping {len(dataset.skipped)} corrupt image(s) "
+            f"({', '.join(dataset.skipped[:3])}), and on_error='raise' was asked: fix or remove them, then delete "
+            "the cache to rebuild it"
+        )
+    return dataset
+
+
+class _DamagedCache(ValueError):
+    """A cache file that cannot be read back (truncated array, unreadable or mismatched metadata)."""
 
 
 def _build_cache(files, labels, classes, array_path, meta_path, image_size, on_error, num_workers, progress, base):
@@ -325,14 +366,19 @@ def _build_cache(files, labels, classes, array_path, meta_path, image_size, on_e
 
 
 def _open_cache(array_path: Path, meta_path: Path) -> CachedImageDataset:
-    meta = json.loads(meta_path.read_text())
-    # mode "c" (copy-on-write) gives a writable view, so torch.from_numpy accepts it; the file is never changed
-    array = np.load(array_path, mmap_mode="c")
-    count, size = meta["count"], meta["image_size"]
-    if meta.get("format") != CACHE_FORMAT or array.shape[0] < count or array.shape[1:] != (3, size, size):
-        raise ValueError(
-            f"the cache {os.fspath(array_path)!r} does not match its {meta_path.name}; delete both to rebuild"
-        )
+    try:
+        meta = json.loads(meta_path.read_text())
+        # mode "c" (copy-on-write) gives a writable view, so torch.from_numpy accepts it; the file is never changed
+        array = np.load(array_path, mmap_mode="c")
+        count, size = meta["count"], meta["image_size"]
+        keys = ("labels", "classes", "files", "skipped", "mean_rgb")
+        whole = meta.get("format") == CACHE_FORMAT and all(k in meta for k in keys) and len(meta["labels"]) == count
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as error:
+        raise _DamagedCache(
+            f"the cache {os.fspath(array_path)!r} or its {meta_path.name} is damaged ({error})"
+        ) from None
+    if not whole or array.shape[0] < count or array.shape[1:] != (3, size, size):
+        raise _DamagedCache(f"the cache {os.fspath(array_path)!r} does not match its {meta_path.name}")
     if meta["skipped"]:
         warnings.warn(
             f"{len(meta['skipped'])} corrupt image(s) were skipped when this cache was built: "
@@ -370,7 +416,7 @@ def image_folder(
 
     Images get the paper's preprocessing (:func:`decode_image`) and go through the decode-once
     cache (:func:`decode_cached`), kept in ``cache_dir`` (default ``root/.alexnet-cache``) under a
-    name that changes when the list of files or their sizes change.
+    name that changes when the list of files, their sizes or modification times, or ``on_error`` change.
     """
     if download:
         raise ValueError(
@@ -398,9 +444,10 @@ def image_folder(
                 labels.append(label)
     if not files:
         raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {os.fspath(folder)!r}")
-    digest = hashlib.sha1()
-    for path in files:
-        digest.update(f"{path.relative_to(root)}:{path.stat().st_size}\n".encode())
+    digest = hashlib.sha1(f"on_error={on_error}\n".encode())
+    for path in files:  # names as bytes (any file name, UTF-8 or not), sizes and times: a replaced image is seen
+        stat = path.stat()
+        digest.update(os.fsencode(path.relative_to(root)) + f":{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     cache_name = f"{split}-{image_size}px-{digest.hexdigest()[:12]}"
     cache_path = Path(cache_dir if cache_dir is not None else root / ".alexnet-cache") / cache_name
     return decode_cached(files, labels, classes, cache_path, image_size, on_error, num_workers, progress, base=root)
@@ -427,8 +474,9 @@ def imagenette(
     from torchvision.datasets import Imagenette
 
     folder = Path(root) / IMAGENETTE_FOLDERS[size]
-    if download:
-        Imagenette(os.fspath(root), split=split, size=size, download=True)
+    if download and not (folder / split).is_dir():
+        url, md5 = Imagenette._ARCHIVES[size]
+        _download_and_extract(url, md5, Path(root), IMAGENETTE_FOLDERS[size])
     if not (folder / split).is_dir():
         url = getattr(Imagenette, "_ARCHIVES", {}).get(size, ("https://github.com/fastai/imagenette",))[0]
         raise FileNotFoundError(
@@ -440,6 +488,66 @@ def imagenette(
     names = getattr(Imagenette, "_WNID_TO_CLASS", {})
     dataset.classes = [names.get(wnid, (wnid,))[0] for wnid in dataset.classes]
     return dataset
+
+
+def _download_and_extract(url: str, md5: str, root: Path, folder: str) -> None:
+    """Fetch an archive with torchvision's downloader, check the MD5 it pins, and unpack ``folder`` from it.
+
+    The archive is unpacked into a temporary folder under ``root`` and ``folder`` is moved into
+    place only when everything is out, so an interrupted extraction never looks like a dataset.
+    Members with absolute paths, ``..`` or links that leave the folder are refused (tarfile's
+    "data" filter), and nothing is unpacked from an archive whose MD5 is not the pinned one.
+    """
+    import shutil
+    import tarfile
+    import tempfile
+
+    from torchvision.datasets.utils import check_integrity, download_url
+
+    root.mkdir(parents=True, exist_ok=True)
+    archive = root / os.path.basename(url)
+    try:
+        download_url(url, os.fspath(root), archive.name, md5)
+    except RuntimeError:  # torchvision: "File not found or corrupted." (the MD5 after the download)
+        archive.unlink(missing_ok=True)
+        raise ValueError(
+            f"the download of {url} is damaged or not the file torchvision pins (MD5 {md5}): it was deleted; "
+            "try again, or download it yourself and extract it into " + repr(os.fspath(root))
+        ) from None
+    except OSError as error:
+        raise FileNotFoundError(
+            f"could not download {url} into {os.fspath(root)!r} ({error}); check the connection, or download it "
+            f"yourself and extract it into {os.fspath(root)!r}"
+        ) from None
+    if not check_integrity(os.fspath(archive), md5):
+        archive.unlink(missing_ok=True)
+        raise ValueError(f"{os.fspath(archive)!r} is damaged (its MD5 is not {md5}): it was deleted; download again")
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder}.partial-", dir=root))
+    try:
+        with tarfile.open(archive) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
+                tar.extractall(staging, filter="data")
+            else:
+                for member in tar.getmembers():
+                    target = os.path.realpath(staging / member.name)
+                    if (
+                        member.issym()
+                        or member.islnk()
+                        or os.path.commonpath([target, staging.resolve()]) != os.fspath(staging.resolve())
+                    ):
+                        raise tarfile.TarError(
+                            f"refused member {member.name!r}: outside the archive's folder or a link"
+                        )
+                tar.extractall(staging)
+        if not (staging / folder).is_dir():
+            raise ValueError(f"{os.fspath(archive)!r} does not hold the folder {folder!r}")
+        if (root / folder).exists():  # a half-extracted copy from before
+            shutil.rmtree(root / folder)
+        os.replace(staging / folder, root / folder)
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise ValueError(f"could not extract {os.fspath(archive)!r} ({error}); delete it and download again") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -460,7 +568,7 @@ def cifar10(split: str = "train", root: str | os.PathLike = "data", download: bo
     if download and not all((folder / b).exists() for b in [*batches, "batches.meta"]):
         from torchvision.datasets import CIFAR10
 
-        CIFAR10(os.fspath(root), train=split == "train", download=True)
+        _download_and_extract(CIFAR10.url, CIFAR10.tgz_md5, Path(root), CIFAR10_FOLDER)
     missing = [b for b in [*batches, "batches.meta"] if not (folder / b).exists()]
     if missing:
         raise FileNotFoundError(
@@ -468,29 +576,103 @@ def cifar10(split: str = "train", root: str | os.PathLike = "data", download: bo
             f"load_dataset('cifar10', root={os.fspath(root)!r}, download=True), or download {CIFAR10_URL} "
             f"and extract it into {os.fspath(root)!r}"
         )
-    classes = [str(c) for c in _unpickle(folder / "batches.meta")["label_names"]]
+    md5 = _cifar10_md5()
+    meta = _unpickle(folder / "batches.meta", md5.get("batches.meta"))
+    names = meta.get("label_names")
+    if not isinstance(names, list) or not names or not all(isinstance(c, (str, bytes)) for c in names):
+        raise ValueError(
+            f"{os.fspath(folder / 'batches.meta')!r} has no list of class names ('label_names'): not CIFAR-10's "
+            f"batches.meta; delete {os.fspath(folder)!r} and download again (download=True)"
+        )
+    classes = [c.decode("latin1") if isinstance(c, bytes) else c for c in names]
     images, labels = [], []
     for name in batches:
-        batch = _unpickle(folder / name)
-        data = np.asarray(batch.get("data"))
-        if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-            raise ValueError(
-                f"{os.fspath(folder / name)!r}: expected 'data' as uint8 rows of 3072 pixels, got {data.dtype} {data.shape}"
-            )
-        if len(batch.get("labels", ())) != len(data):
-            raise ValueError(
-                f"{os.fspath(folder / name)!r}: {len(data)} images but {len(batch.get('labels', ()))} labels"
-            )
+        path = folder / name
+        batch = _unpickle(path, md5.get(name))
+        data = batch.get("data")
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+            got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+            raise ValueError(f"{os.fspath(path)!r}: expected 'data' as uint8 rows of 3072 pixels, got {got}")
+        batch_labels = batch.get("labels")
+        if not isinstance(batch_labels, list) or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in batch_labels
+        ):
+            raise ValueError(f"{os.fspath(path)!r}: expected 'labels' as a list of integers (class indices)")
+        if len(batch_labels) != len(data):
+            raise ValueError(f"{os.fspath(path)!r}: {len(data)} images but {len(batch_labels)} labels")
         images.append(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()))
-        labels.append(torch.tensor(batch["labels"], dtype=torch.long))
+        labels.append(torch.tensor([int(v) for v in batch_labels], dtype=torch.long))
     return ImageTensorDataset(torch.cat(images), torch.cat(labels), classes)
 
 
-def _unpickle(path: Path) -> dict:
+class _BatchUnpickler(pickle.Unpickler):
+    """Rebuilds what a CIFAR-10 batch holds (dicts, lists, strings, numbers, numpy arrays) and nothing else.
+
+    A pickle names the functions that rebuild its objects; a plain unpickler calls whatever it
+    names (e.g. ``os.system``). This one knows three names: numpy's array reconstruction, the
+    array type and the dtype type; any other is refused before it could run.
+    """
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return getattr(np, name) if module == "numpy" else _numpy_reconstruct()
+        if (module, name) == ("_codecs", "encode"):  # how Python 3 writes bytes at protocol 2
+            return _latin1_bytes
+        raise pickle.UnpicklingError(f"refused to rebuild {module}.{name}: a CIFAR-10 batch holds only numpy arrays")
+
+
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"refused to rebuild bytes with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
+def _numpy_reconstruct():
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct
+    return _reconstruct
+
+
+def _cifar10_md5() -> dict[str, str]:
+    """The MD5 sums torchvision pins for the files of ``cifar-10-batches-py`` (file name -> MD5)."""
+    from torchvision.datasets import CIFAR10
+
+    return {name: md5 for name, md5 in [*CIFAR10.train_list, *CIFAR10.test_list]} | {
+        CIFAR10.meta["filename"]: CIFAR10.meta["md5"]
+    }
+
+
+def _check_md5(path: Path, expected: str | None) -> None:
+    if expected is None:
+        return
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not the CIFAR-10 file torchvision pins (MD5 {digest.hexdigest()}, expected "
+            f"{expected}): a damaged, half-extracted or foreign file; delete {os.fspath(path.parent)!r} and "
+            "download again (download=True)"
+        )
+
+
+def _unpickle(path: Path, md5: str | None = None) -> dict:
+    """One CIFAR-10 batch file: its checksum first, then a restricted unpickler (never plain ``pickle``)."""
+    _check_md5(path, md5)
     try:
         with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, ValueError) as error:
+            batch = _BatchUnpickler(f, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
         raise ValueError(f"{os.fspath(path)!r} is not a CIFAR-10 batch file: {error}") from error
     if not isinstance(batch, dict):
         raise ValueError(f"{os.fspath(path)!r} is not a CIFAR-10 batch file (expected a pickled dict)")

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -65,6 +67,7 @@ class AlexNetConfig:
     init: str = "paper"
 
     def __post_init__(self) -> None:
+        _check_field_types(self)
         if len(self.conv_channels) != 5 or any(int(c) < 1 for c in self.conv_channels):
             raise ValueError(f"conv_channels must be five positive integers, got {self.conv_channels!r}")
         if self.groups not in (1, 2):
@@ -91,6 +94,37 @@ class AlexNetConfig:
     def hidden(self) -> int:
         """Units in fc6 and fc7 after the width multiplier."""
         return _scaled(self.fc_features, self.width, 1)
+
+
+_INT_FIELDS = ("fc_features", "num_classes", "image_size", "conv1_padding", "groups", "lrn_size")
+_FLOAT_FIELDS = ("lrn_alpha", "lrn_beta", "lrn_k", "dropout", "width")
+_BOOL_FIELDS = ("lrn", "overlapping_pool", "ceil_mode")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_field_types(config: AlexNetConfig) -> None:
+    """A ``ValueError`` naming the field unless every field has its type: integers, finite numbers, booleans."""
+    channels = config.conv_channels
+    if not isinstance(channels, (tuple, list)) or not all(_is_int(c) for c in channels):
+        raise ValueError(f"conv_channels must be five positive integers, got {channels!r}")
+    for name in _INT_FIELDS:
+        value = getattr(config, name)
+        if not _is_int(value):
+            raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    for name in _FLOAT_FIELDS:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    for name in _BOOL_FIELDS:
+        value = getattr(config, name)
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+    for name in ("activation", "init"):
+        if not isinstance(getattr(config, name), str):
+            raise ValueError(f"{name} must be a string, got {getattr(config, name)!r}")
 
 
 def _scaled(n: int, width: float, multiple: int) -> int:
@@ -240,8 +274,16 @@ class AlexNet(nn.Module):
             size += 1
         return size
 
+    # Reject NaN/inf pixels: None checks batches on the CPU only (free there; on a GPU it would make
+    # every step wait for the device), True checks every batch, False none.
+    check_finite: bool | None = None
+
     def check_input(self, x: torch.Tensor) -> None:
-        """Raise ``ValueError`` saying what was expected unless ``x`` is a float batch (N, 3, H, W)."""
+        """Raise ``ValueError`` saying what was expected unless ``x`` is a float batch (N, 3, H, W).
+
+        The batch must not be empty, its dtype must be the weights' dtype (outside autocast), and
+        its pixels must be finite (see ``check_finite``).
+        """
         if not isinstance(x, torch.Tensor):
             raise ValueError(f"AlexNet expects a torch.Tensor of shape (N, 3, H, W), got {type(x).__name__}")
         if x.dim() != 4:
@@ -265,6 +307,21 @@ class AlexNet(nn.Module):
             raise ValueError(
                 f"AlexNet ({self.config.image_size}-pixel design) expects images of at least "
                 f"{self.min_input_size}x{self.min_input_size} pixels; got {h}x{w}"
+            )
+        if x.shape[0] == 0:
+            raise ValueError(f"AlexNet got an empty batch, shape {tuple(x.shape)}: pass at least one image")
+        weights = next(self.parameters()).dtype
+        if x.dtype != weights and not torch.is_autocast_enabled(x.device.type):
+            raise ValueError(
+                f"AlexNet's weights are {weights} but the images are {x.dtype}: convert the batch with "
+                f"x.to({weights}) (or the network with model.to({x.dtype}), or run under torch.autocast)"
+            )
+        check = self.check_finite if self.check_finite is not None else x.device.type == "cpu"
+        if check and not torch.compiler.is_compiling() and not bool(torch.isfinite(x).all()):
+            bad = int((~torch.isfinite(x)).sum())
+            raise ValueError(
+                f"AlexNet got {bad} NaN or infinite pixel value(s): the images must be finite "
+                "(check the decoding, the mean subtracted, or a division by zero upstream)"
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from alexnet import augment as aug
+from alexnet.checkpoint import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_NAME,
+    METRICS_NAME,
+    RunFolder,
+    TrainingError,
+    load_checkpoint,
+    model_from_checkpoint,
+    read_metrics,
+    rng_states,
+    save_checkpoint,
+    set_rng_states,
+    write_metrics,
+)
 from alexnet.data import channel_mean, load_dataset, to_input
 from alexnet.evaluate import topk_error
 from alexnet.lrn import LRN_IMPLS, LocalResponseNorm
@@ -63,15 +78,6 @@ __all__ = [
     "CHECKPOINT_NAME",
     "METRICS_NAME",
 ]
-
-CHECKPOINT_NAME = "checkpoint.pt"
-METRICS_NAME = "metrics.jsonl"
-CHECKPOINT_FORMAT = 1
-
-
-class TrainingError(RuntimeError):
-    """A run that cannot go on, with a message meant for the person who started it (no traceback)."""
-
 
 # ----------------------------------------------------------------------------- the recipe
 
@@ -117,6 +123,7 @@ class TrainConfig:
     stop_after: int | None = None  # stop (as if interrupted) after this epoch; for tests and demos
 
     def __post_init__(self) -> None:
+        _check_types(self)
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
         for name, value in positive.items():
             if not value > 0:
@@ -143,9 +150,70 @@ class TrainConfig:
             raise ValueError(f"unknown model {self.model!r}; known models: {', '.join(PRESETS)}")
         if "num_classes" in self.model_options:
             raise ValueError("num_classes comes from the dataset; set it in dataset_options (synthetic) instead")
+        _check_model_options(self.model, self.model_options)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+_TYPES: dict[str, tuple[str, ...]] = {
+    "integer": ("epochs", "batch_size", "lr_patience", "lr_drops", "seed", "num_workers"),
+    "number": ("lr", "momentum", "weight_decay", "lr_factor", "pca_std"),
+    "bool": ("download", "ten_crop", "amp", "channels_last", "compile", "resume", "progress"),
+    "string": ("model", "dataset", "optimizer", "augment", "device"),
+    "dict": ("model_options", "dataset_options", "val_options"),
+}
+
+
+def _check_types(config: TrainConfig) -> None:
+    """A ``ValueError`` naming the field unless each has its type (integers, finite numbers, booleans, strings)."""
+    import numbers
+
+    def fail(name: str, expected: str) -> None:
+        value = getattr(config, name)
+        raise ValueError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+
+    for name in _TYPES["integer"]:
+        value = getattr(config, name)
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            fail(name, "an integer")
+    for name in _TYPES["number"]:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            fail(name, "a finite number")
+    for name in _TYPES["bool"]:
+        if not isinstance(getattr(config, name), bool):
+            fail(name, "True or False")
+    for name in _TYPES["string"]:
+        if not isinstance(getattr(config, name), str):
+            fail(name, "a string")
+    for name in _TYPES["dict"]:
+        if not isinstance(getattr(config, name), dict):
+            fail(name, "a dict of options")
+    for name in ("data_root", "out"):
+        value = getattr(config, name)
+        if not (isinstance(value, (str, os.PathLike)) or (name == "out" and value is None)):
+            fail(name, "a path" + (" or None" if name == "out" else ""))
+    if config.stop_after is not None and (not isinstance(config.stop_after, numbers.Integral) or config.stop_after < 1):
+        fail("stop_after", "None or a positive integer")
+    if not 0 <= config.seed < 2**63:
+        fail("seed", "an integer in [0, 2**63)")
+    if config.num_workers < 0:
+        fail("num_workers", "a non-negative integer")
+
+
+def _check_model_options(model: str, options: dict[str, Any]) -> None:
+    """The model options' names, types and values, checked now rather than after the data is loaded."""
+    from alexnet.model import PRESETS, AlexNetConfig
+
+    known = {f.name for f in dataclasses.fields(AlexNetConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"unknown model option(s) {unknown}; options are: {', '.join(sorted(known))}")
+    options = dict(options)
+    if isinstance(options.get("conv_channels"), list):
+        options["conv_channels"] = tuple(options["conv_channels"])
+    dataclasses.replace(PRESETS[model], **options)  # AlexNetConfig names the field and what it expects
 
 
 def chapter_config(quick: bool, out: str | None = None) -> TrainConfig:
@@ -620,83 +688,7 @@ def _finish_sums(sums: torch.Tensor) -> dict[str, float]:
     return {"loss": loss / n, "top1_error": wrong1 / n, "top5_error": wrong5 / n}
 
 
-# ----------------------------------------------------------------------------- checkpoints
-
-
-def _rng_states() -> dict[str, Any]:
-    states: dict[str, Any] = {"python": random.getstate(), "torch": torch.get_rng_state()}
-    try:
-        import numpy as np
-
-        states["numpy"] = np.random.get_state()
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _set_rng_states(states: dict[str, Any]) -> None:
-    random.setstate(states["python"])
-    torch.set_rng_state(states["torch"])
-    if "numpy" in states:
-        import numpy as np
-
-        np.random.set_state(states["numpy"])
-    if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(states["cuda"])
-
-
-def _atomic_save(obj: Any, path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`train` (a file, or the ``OUT`` folder that holds one)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: expected a file written by `alexnet train --out DIR`")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as e:  # a truncated or foreign file
-        raise TrainingError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise TrainingError(f"{path} is not a checkpoint written by alexnet.train (format {CHECKPOINT_FORMAT})")
-    return checkpoint
-
-
-def model_from_checkpoint(checkpoint: dict[str, Any], device: str | torch.device = "cpu") -> AlexNet:
-    """Rebuild the trained network of a checkpoint, in eval mode."""
-    model = AlexNet(_model_config(checkpoint["model_config"]))
-    model.load_state_dict(checkpoint["model"])
-    return model.to(device).eval()
-
-
-def _model_config(d: dict[str, Any]):
-    from alexnet.model import AlexNetConfig
-
-    d = dict(d)
-    d["conv_channels"] = tuple(d["conv_channels"])
-    return AlexNetConfig(**d)
-
-
-def read_metrics(out: str | os.PathLike) -> list[dict[str, Any]]:
-    """The per-epoch records of ``OUT/metrics.jsonl``."""
-    path = Path(out) / METRICS_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no metrics at {path}: expected the output folder of a training run")
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+# ----------------------------------------------------------------------------- checkpoints (alexnet.checkpoint)
 
 
 def _check_same_run(saved: dict[str, Any], config: TrainConfig, where: Path) -> None:
@@ -764,9 +756,20 @@ def _say(enabled: bool, *args) -> None:
 
 
 def train(config: TrainConfig) -> TrainResult:
-    """Run the recipe of ``config``; see the module docstring. Raises :class:`TrainingError` for a run that cannot go on."""
+    """Run the recipe of ``config``; see the module docstring. Raises :class:`TrainingError` for a run that cannot go on.
+
+    With ``out``, the first process holds the folder's lock for the whole run (a second run into
+    the same folder refuses) and the folder is checked for writing before anything is trained.
+    """
     device = resolve_device(config.device)
     rank, world, local_rank = _distributed(device)
+    if config.out and rank == 0:
+        with RunFolder(config.out):
+            return _train(config, device, rank, world, local_rank)
+    return _train(config, device, rank, world, local_rank)
+
+
+def _train(config: TrainConfig, device: torch.device, rank: int, world: int, local_rank: int) -> TrainResult:
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", local_rank)
     if config.batch_size % world:
@@ -786,6 +789,9 @@ def train(config: TrainConfig) -> TrainResult:
         if (out / CHECKPOINT_NAME).is_file():
             checkpoint = load_checkpoint(out, map_location="cpu")
             _check_same_run(checkpoint["config"], config, out)
+            if lead:  # checkpoint first, metrics from it: a crash between the two writes loses no record
+                write_metrics(checkpoint["history"], out)
+            _check_resume(checkpoint, config, device, out, lead)
         else:
             _say(talk, f"no checkpoint in {out} yet: starting from epoch 1")
 
@@ -821,8 +827,14 @@ def train(config: TrainConfig) -> TrainResult:
     optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config)
     if checkpoint:
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
+        try:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise TrainingError(
+                f"the checkpoint in {out} holds an optimiser or schedule state that does not fit this run ({e}): "
+                "it was edited or damaged; use another copy, or start a new run"
+            ) from None
 
     step = TrainStep(
         model,
@@ -840,7 +852,7 @@ def train(config: TrainConfig) -> TrainResult:
     history: list[dict[str, Any]] = list(checkpoint["history"]) if checkpoint else []
     start = checkpoint["epoch"] + 1 if checkpoint else 1
     if checkpoint:
-        _set_rng_states(checkpoint["rng"])
+        set_rng_states(checkpoint["rng"])
         if world > 1:  # each process needs its own dropout stream
             torch.manual_seed(_epoch_seed(config.seed, start, 3, rank))
         _say(talk, f"resumed from {out / CHECKPOINT_NAME} after epoch {checkpoint['epoch']}")
@@ -934,14 +946,15 @@ def train(config: TrainConfig) -> TrainResult:
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "scaler": step.scaler.state_dict(),
-                "rng": _rng_states(),
+                "rng": rng_states(),
                 "history": history,
                 "mean": mean.cpu(),
                 "classes": classes,
+                "cpu_threads": torch.get_num_threads(),
             }
-            out.mkdir(parents=True, exist_ok=True)
-            _atomic_save(state, out / CHECKPOINT_NAME)
-            _atomic_write_text("".join(json.dumps(r) + "\n" for r in history), out / METRICS_NAME)
+            # the checkpoint is the truth and goes first; metrics.jsonl is rewritten from it on every resume
+            save_checkpoint(state, out, kept_epoch=history[-2]["epoch"] if len(history) > 1 else None)
+            write_metrics(history, out)
         if world > 1:
             import torch.distributed as dist
 
@@ -954,6 +967,25 @@ def train(config: TrainConfig) -> TrainResult:
 
     final = dict(history[-1]) if history else {}
     return TrainResult(model, history, final, out, mean.cpu(), classes, train_set, val_set)
+
+
+def _check_resume(checkpoint: dict[str, Any], config: TrainConfig, device: torch.device, out: Path, lead: bool) -> None:
+    """Say what a resume cannot honour: fewer epochs than the checkpoint has, or another CPU thread count."""
+    done = checkpoint["epoch"]
+    if done > config.epochs:
+        raise TrainingError(
+            f"the checkpoint in {out} is after epoch {done}, past epochs={config.epochs}: nothing to train. "
+            f"Evaluate it with `python -m alexnet evaluate {out}`, or resume with --epochs above {done}"
+        )
+    threads = checkpoint.get("cpu_threads")
+    if lead and device.type == "cpu" and threads is not None and threads != torch.get_num_threads():
+        print(
+            f"note: the checkpoint in {out} was trained with {threads} CPU thread(s), this process uses "
+            f"{torch.get_num_threads()}: the resumed run will not be bit-exact with an uninterrupted one "
+            f"(set OMP_NUM_THREADS={threads} or torch.set_num_threads({threads}) for that)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _check_finite(loss_sum: torch.Tensor, epoch: int, step_index: int, out: Path | None, history: list) -> None:

@@ -1,0 +1,187 @@
+"""A run folder stays whole: metrics follow the checkpoint, one run at a time, full disks, signals, resumes."""
+
+import dataclasses
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from alexnet import __main__ as cli
+from alexnet import train as train_module
+from alexnet.checkpoint import CHECKPOINT_NAME, METRICS_NAME, RunFolder, TrainingError, load_checkpoint, read_metrics
+from alexnet.train import TrainConfig, train
+
+TINY = TrainConfig(
+    model_options={"width": 0.125, "image_size": 67, "init": "kaiming"},
+    dataset_options={"num_images": 96, "image_size": 72, "num_classes": 4},
+    val_options={"num_images": 32},
+    epochs=2,
+    batch_size=32,
+    ten_crop=True,
+    progress=False,
+    device="cpu",
+)
+CLI_TINY = ["--device", "cpu", "--no-progress", "--images", "64", "--classes", "4", "--width", "0.125"]
+CLI_TINY += ["--image-size", "67", "--batch-size", "32"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A two-epoch run, trained once for the module; tests copy it."""
+    out = tmp_path_factory.mktemp("finished") / "run"
+    train(dataclasses.replace(TINY, out=str(out)))
+    return out
+
+
+def _copy(run: Path, to: Path) -> Path:
+    shutil.copytree(run, to)
+    return to
+
+
+def test_metrics_one_epoch_behind_the_checkpoint_are_restored_on_resume(finished, tmp_path):
+    """A crash between the checkpoint and the metrics write: the last epoch's record, ten-crop too, comes back."""
+    out = _copy(finished, tmp_path / "run")
+    lines = (out / METRICS_NAME).read_text().splitlines()
+    (out / METRICS_NAME).write_text(lines[0] + "\n")  # as the crash left it
+    result = train(dataclasses.replace(TINY, out=str(out), resume=True))  # nothing left to train
+    records = read_metrics(out)
+    assert [r["epoch"] for r in records] == [1, 2] and "val_ten_crop_top1_error" in records[-1]
+    assert records == load_checkpoint(out)["history"] == result.history
+
+
+def test_a_second_run_into_a_held_folder_refuses_and_names_the_first(tmp_path, capsys):
+    out = tmp_path / "run"
+    with RunFolder(out):
+        with pytest.raises(TrainingError, match=rf"in use by another run \(pid {os.getpid()}: "):
+            train(dataclasses.replace(TINY, out=str(out)))
+        assert cli.main(["train", "--out", str(out), *CLI_TINY, "--epochs", "1"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert f"in use by another run (pid {os.getpid()}" in err and "\n" not in err
+    assert not (out / CHECKPOINT_NAME).exists()
+    with RunFolder(out):  # released when the first run ends
+        pass
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 4480 vs 4372"),
+    ],
+    ids=["ENOSPC", "torch-zip-writer"],
+)
+def test_a_full_disk_is_one_line_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys, failure):
+    real_save, calls = torch.save, []
+
+    def filling_up(obj, f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            return real_save(obj, f, *args, **kwargs)
+        with open("/dev/full", "wb") if isinstance(failure, OSError) else open(os.devnull, "wb") as sink:
+            if isinstance(failure, OSError) and os.path.exists("/dev/full"):
+                real_save(obj, sink)  # the kernel's own ENOSPC
+            raise failure
+
+    monkeypatch.setattr(torch, "save", filling_up)
+    out = tmp_path / "run"
+    assert cli.main(["train", "--out", str(out), *CLI_TINY, "--epochs", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "is full" in err and "epoch 2 could not be saved" in err
+    assert "the last good checkpoint (epoch 1) is kept" in err
+    assert load_checkpoint(out)["epoch"] == 1 and [r["epoch"] for r in read_metrics(out)] == [1]
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(
+        train_module, "_load_splits", lambda config: pytest.fail("data loaded before --out was checked")
+    )
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert cli.main(["train", "--out", str(a_file), *CLI_TINY]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert cli.main(["train", "--out", str(a_file / "below"), *CLI_TINY]) == 1
+    assert "cannot write to --out" in capsys.readouterr().err
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        assert cli.main(["train", "--out", str(locked / "run"), *CLI_TINY]) == 1
+        assert "cannot write to --out" in capsys.readouterr().err
+
+
+def test_resuming_with_fewer_epochs_than_the_checkpoint_says_so(finished, tmp_path):
+    out = _copy(finished, tmp_path / "run")
+    with pytest.raises(TrainingError, match="after epoch 2, past epochs=1: nothing to train"):
+        train(dataclasses.replace(TINY, out=str(out), resume=True, epochs=1))
+
+
+def test_a_resume_with_another_cpu_thread_count_is_reported(finished, tmp_path, capsys):
+    out = _copy(finished, tmp_path / "run")
+    state = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    assert state["cpu_threads"] == torch.get_num_threads()
+    state["cpu_threads"] = torch.get_num_threads() + 3
+    torch.save(state, out / CHECKPOINT_NAME)
+    train(dataclasses.replace(TINY, out=str(out), resume=True))
+    assert f"trained with {torch.get_num_threads() + 3} CPU thread(s)" in capsys.readouterr().err
+
+
+def test_sigterm_and_ctrl_c_in_process_end_with_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(cli.COMMANDS, "train", lambda args: os.kill(os.getpid(), signal.SIGTERM) or time.sleep(5))
+    assert cli.main(["train", *CLI_TINY]) == 143
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("alexnet train: terminated (SIGTERM)") and "\n" not in err
+    assert signal.getsignal(signal.SIGTERM) is not cli._on_sigterm  # the handler is put back
+
+    def interrupted(config):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "train", cli._train)
+    monkeypatch.setattr(cli, "quick_config", interrupted)  # Ctrl-C while the run is being set up
+    assert cli.main(["train", *CLI_TINY]) == 130
+    assert capsys.readouterr().err.strip().startswith("alexnet train: interrupted")
+
+
+def _spawn(args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "alexnet", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+@pytest.mark.slow
+def test_sigterm_during_training_and_ctrl_c_during_start_up_in_a_real_process(tmp_path):
+    out = tmp_path / "run"
+    run = _spawn(["train", "--out", str(out), *CLI_TINY, "--epochs", "500"], tmp_path)
+    deadline = time.monotonic() + 120
+    while not (out / CHECKPOINT_NAME).exists() and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.1)
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 143, err.decode()
+    assert err.decode().strip().splitlines() == [
+        "alexnet train: terminated (SIGTERM); the last checkpoint written is kept: a run with --out goes on with --resume"
+    ]
+    assert load_checkpoint(out)["epoch"] >= 1
+    assert [r["epoch"] for r in read_metrics(out)] == list(range(1, load_checkpoint(out)["epoch"] + 1))
+
+    start = _spawn(["train", "--out", str(tmp_path / "other"), *CLI_TINY], tmp_path)
+    time.sleep(1.0)  # the interpreter is up and importing torch
+    start.send_signal(signal.SIGINT)
+    _, err = start.communicate(timeout=60)
+    assert start.returncode == 130, err.decode()
+    assert len(err.decode().strip().splitlines()) == 1 and "interrupted" in err.decode()
+
+
+def test_metrics_file_damage_is_one_line(tmp_path):
+    (tmp_path / METRICS_NAME).write_text(json.dumps({"epoch": 1}) + "\n{not json\n")
+    with pytest.raises(ValueError, match=r"line 2, is not JSON.*--resume"):
+        read_metrics(tmp_path)
