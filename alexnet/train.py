@@ -159,7 +159,7 @@ class TrainConfig:
 _TYPES: dict[str, tuple[str, ...]] = {
     "integer": ("epochs", "batch_size", "lr_patience", "lr_drops", "seed", "num_workers"),
     "number": ("lr", "momentum", "weight_decay", "lr_factor", "pca_std"),
-    "bool": ("download", "ten_crop", "amp", "channels_last", "compile", "resume", "progress"),
+    "bool": ("download", "ten_crop", "compile", "resume", "progress"),  # amp, channels_last: checked in __post_init__
     "string": ("model", "dataset", "optimizer", "augment", "device"),
     "dict": ("model_options", "dataset_options", "val_options"),
 }

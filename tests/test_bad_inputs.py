@@ -146,10 +146,10 @@ def test_bad_train_options(case):
 
 
 CLI_OPTIONS = {
-    "--seed 2**64": (["--seed", str(2**64)], r"seed must be an integer in"),
-    "--lr nan": (["--lr", "nan"], r"lr must be a finite number"),
+    "--seed 2**64": (["--seed", str(2**64)], r"--seed must be a whole number from 0 to 2\*\*63 - 1"),
+    "--lr nan": (["--lr", "nan"], r"--lr must be positive, got nan"),
     "--width inf": (["--width", "inf"], r"width must be a finite number"),
-    "--dropout nan": (["--dropout", "nan"], r"dropout must be a finite number"),
+    "--dropout nan": (["--dropout", "nan"], r"--dropout must be a probability in \[0, 1\), got nan"),
 }
 
 
