@@ -123,17 +123,20 @@ def center_crop(images: torch.Tensor, size: int = 224) -> torch.Tensor:
 def ten_crop(images: torch.Tensor, size: int = 224) -> torch.Tensor:
     """The ten test-time patches of Section 4.1, as (N, 10, 3, size, size).
 
-    In torchvision's ``TenCrop`` order: top-left, top-right, bottom-left, bottom-right and centre
-    patches of the image, then the same five patches of the horizontally flipped image.
+    "The network makes a prediction by extracting five 224 x 224 patches (the four corner patches
+    and the center patch) as well as their horizontal reflections": patches 0-4 are the top-left,
+    top-right, bottom-left, bottom-right and centre patches, patches 5-9 are those same five
+    patches mirrored, the order of Caffe's ``caffe.io.oversample``. (torchvision's ``TenCrop``
+    instead takes the five patches of the mirrored image; at 256 -> 227 its mirrored centre is
+    the reflection of a patch one column to the right of the centre patch.) The centre's offset
+    is (side - size) // 2, as Caffe's integer coordinates round it.
     """
     _check_batch(images, size)
     height, width = images.shape[2], images.shape[3]
-    ct, cl = int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
+    ct, cl = (height - size) // 2, (width - size) // 2
     places = [(0, 0), (0, width - size), (height - size, 0), (height - size, width - size), (ct, cl)]
-    crops = [images[:, :, t : t + size, x0 : x0 + size] for t, x0 in places]
-    # a patch at (t, x0) of the flipped image is the flip of the patch at (t, width - size - x0)
-    mirrored = torch.stack([images[:, :, t : t + size, width - size - x0 : width - x0] for t, x0 in places], dim=1)
-    return torch.cat([torch.stack(crops, dim=1), mirrored.flip(4)], dim=1)
+    crops = torch.stack([images[:, :, t : t + size, x0 : x0 + size] for t, x0 in places], dim=1)
+    return torch.cat([crops, crops.flip(4)], dim=1)
 
 
 def rgb_eigen(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -172,13 +175,17 @@ def pca_lighting(
     eigenvectors: torch.Tensor,
     std: float = 0.1,
     generator: torch.Generator | None = None,
+    scale: torch.Tensor | float = 1.0,
 ) -> torch.Tensor:
     """Section 4.1's colour augmentation: add [p1 p2 p3][a1 l1, a2 l2, a3 l3]^T to every pixel of an image.
 
     One a ~ N(0, std) per eigenvector and image, drawn afresh on every call (each time an image
     is used). ``eigenvalues`` and ``eigenvectors`` come from :func:`rgb_eigen`, on the [0, 1]
-    scale: float images are shifted on that scale; uint8 images are shifted by 255 times as much,
-    rounded and clipped to [0, 255].
+    scale, so the shift is computed on that scale and then put into the images' units: uint8
+    images are shifted by 255 times as much, rounded and clipped to [0, 255]; float images (the
+    network's input) are shifted by ``scale`` times as much per channel, the input units in one
+    unit of the [0, 1] scale: 255 for the paper's raw 0-255 input, 1 / std for a standardised one
+    (``alexnet.inputs.ModelInput.pixel_scale``). The default 1 means images on the [0, 1] scale.
     """
     _check_batch(images)
     if eigenvalues.shape != (3,) or eigenvectors.shape != (3, 3):
@@ -193,7 +200,8 @@ def pca_lighting(
         return shifted.round_().clamp_(0, 255).to(torch.uint8)
     if not images.is_floating_point():
         raise ValueError(f"pca_lighting expects uint8 or floating images, got {images.dtype}")
-    return images + shift.view(-1, 3, 1, 1).to(images.dtype)
+    scale = torch.as_tensor(scale, dtype=shift.dtype, device=shift.device)
+    return images + (shift * scale).view(-1, 3, 1, 1).to(images.dtype)
 
 
 class Augment(nn.Module):
@@ -202,8 +210,8 @@ class Augment(nn.Module):
     In training mode: random size x size crops (``crop``), horizontal reflections with
     probability 1/2 (``flip``) and, given ``eigen = rgb_eigen(training images)``, PCA lighting
     with alpha ~ N(0, ``std``). In eval mode: the centre crop (one of the ten test patches).
-    Inputs are the network's float input, i.e. on the [0, 1] scale with the mean RGB removed, so
-    the lighting shift is on the scale the eigenvalues were computed on. With ``crop=False`` and
+    Inputs are the network's float input (:class:`alexnet.inputs.ModelInput`); ``scale`` is its
+    ``pixel_scale()``, so that the lighting shift is added in the input's units. With ``crop=False`` and
     ``flip=False`` and no ``eigen`` it trains on the centre crops: the no-augmentation baseline.
     Randomness comes from ``generator`` or, by default, torch's global generator (seeded runs).
     """
@@ -216,6 +224,7 @@ class Augment(nn.Module):
         eigen: tuple[torch.Tensor, torch.Tensor] | None = None,
         std: float = 0.1,
         generator: torch.Generator | None = None,
+        scale: torch.Tensor | float = 1.0,
     ) -> None:
         super().__init__()
         if size < 1:
@@ -225,6 +234,7 @@ class Augment(nn.Module):
         eigenvalues, eigenvectors = eigen if eigen is not None else (torch.zeros(3), torch.eye(3))
         self.register_buffer("eigenvalues", eigenvalues.clone().float())
         self.register_buffer("eigenvectors", eigenvectors.clone().float())
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32).expand(3).clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
@@ -239,7 +249,7 @@ class Augment(nn.Module):
             flip = torch.zeros_like(flip)
         x = crop_flip(x, top, left, flip, self.size)
         if self.lighting:
-            x = pca_lighting(x, self.eigenvalues, self.eigenvectors, self.std, self.generator)
+            x = pca_lighting(x, self.eigenvalues, self.eigenvectors, self.std, self.generator, self.scale)
         return x
 
     def extra_repr(self) -> str:

@@ -53,8 +53,9 @@ __all__ = [
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS_NAME = "metrics.jsonl"
 LOCK_NAME = ".lock"
-# 1: random-number states as Python/numpy objects; 2: as tensors and plain types, plus the CPU thread count
-CHECKPOINT_FORMAT = 2
+# 1: random-number states as Python/numpy objects; 2: as tensors and plain types, plus the CPU thread count;
+# 3: the network's input convention and the training set's mean image ("inputs") instead of a mean RGB
+CHECKPOINT_FORMAT = 3
 REQUIRED_KEYS = (
     "epoch",
     "config",
@@ -64,7 +65,7 @@ REQUIRED_KEYS = (
     "scheduler",
     "rng",
     "history",
-    "mean",
+    "inputs",
     "classes",
 )
 
@@ -277,6 +278,11 @@ def check_checkpoint(checkpoint: Any, path: Path | str) -> None:
     if checkpoint["format"] < 1:
         raise TrainingError(f"{path} has an unknown checkpoint format {checkpoint['format']!r}")
     missing = [k for k in REQUIRED_KEYS if k not in checkpoint]
+    if missing == ["inputs"] and "mean" in checkpoint:
+        raise TrainingError(
+            f"{path} was written by an older alexnet (a mean RGB on the [0, 1] scale, before the paper's input "
+            "convention and dropout places of checkpoint format 3): retrain, or evaluate it with that version"
+        )
     if missing:
         raise TrainingError(
             f"{path} lacks {', '.join(repr(k) for k in missing)}: it is not a whole checkpoint of alexnet.train "
@@ -290,6 +296,9 @@ def check_checkpoint(checkpoint: Any, path: Path | str) -> None:
         raise TrainingError(f"{path}: 'epoch' must be an integer and 'history' a list of per-epoch records")
     if not isinstance(checkpoint["config"], dict) or not isinstance(checkpoint["model_config"], dict):
         raise TrainingError(f"{path}: 'config' and 'model_config' must be dictionaries")
+    inputs = checkpoint["inputs"]
+    if not isinstance(inputs, dict) or not isinstance(inputs.get("convention"), str):
+        raise TrainingError(f"{path}: 'inputs' must hold the input convention and mean image (ModelInput.state())")
 
 
 def model_from_checkpoint(checkpoint: dict[str, Any], device: str | torch.device = "cpu"):

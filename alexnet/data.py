@@ -14,7 +14,8 @@
   The 256-pixel sets get the paper's preprocessing (Section 2): shorter side rescaled to 256,
   the central 256x256 patch cropped; they are decoded once into a uint8 array file on disk (the
   decode-once cache) and memory-mapped on later runs, so that no epoch decodes a JPEG again.
-  Subtract the training set's mean RGB with ``to_input(images, channel_mean(train.images))``.
+  The network's input is made from these uint8 images by :class:`alexnet.inputs.ModelInput`
+  (Section 2: raw values minus the training set's mean image).
 """
 
 from __future__ import annotations
@@ -51,8 +52,6 @@ __all__ = [
     "image_folder",
     "decode_image",
     "decode_cached",
-    "channel_mean",
-    "to_input",
     "LOADERS",
 ]
 
@@ -787,32 +786,6 @@ def photos(
             patches.append(full[label, :, y : y + patch_size, x : x + patch_size])
             labels.append(label)
     return ImageTensorDataset(torch.stack(patches), torch.tensor(labels), names)
-
-
-# ----------------------------------------------------------------------------- preprocessing
-
-
-def channel_mean(images: torch.Tensor) -> torch.Tensor:
-    """Mean RGB of uint8 images (N, 3, H, W), in [0, 1]: what Section 2 subtracts from each pixel.
-
-    Large (e.g. memory-mapped) sets are summed a chunk at a time, so that no float copy of the
-    whole set is made.
-    """
-    if images.numel() <= 2**26:
-        return images.float().mean(dim=(0, 2, 3)) / 255.0
-    total = torch.zeros(3, dtype=torch.float64, device=images.device)
-    step = max(1, 2**24 // images[0].numel())
-    for start in range(0, len(images), step):
-        total += images[start : start + step].double().sum(dim=(0, 2, 3))
-    return (total / (images.numel() // 3) / 255.0).float()
-
-
-def to_input(images: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-    """uint8 images to the network's float input: scaled to [0, 1], the training set's mean RGB removed."""
-    if images.dtype != torch.uint8:
-        raise ValueError(f"to_input expects uint8 images, got {images.dtype}")
-    mean = mean.to(images.device, torch.float32).view(1, 3, 1, 1) if images.dim() == 4 else mean.view(3, 1, 1)
-    return images.float().div_(255.0).sub_(mean)
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -187,7 +187,12 @@ def _run_config(scale: Scale, device: torch.device, steps_per_epoch: int, epochs
     """
     return TrainConfig(
         model="paper",
-        model_options={"width": scale.width, "image_size": scale.paper_crop, "init": "kaiming"},
+        model_options={
+            "width": scale.width,
+            "image_size": scale.paper_crop,
+            "init": "kaiming",
+            "input_convention": "torchvision",
+        },
         dataset=DATASET,
         dataset_options={"num_images": steps_per_epoch * batch, "image_size": scale.stored, "num_classes": 1000},
         val_options={"num_images": min(512, 4 * batch)},
@@ -293,7 +298,15 @@ def step_against_fp32(
         (amp, {"amp": amp, "channels_last": channels_last}),
     ):
         torch.manual_seed(0)
-        model = build_model("paper", width=width, image_size=size, num_classes=1000, init="kaiming", dropout=0.0)
+        model = build_model(
+            "paper",
+            width=width,
+            image_size=size,
+            num_classes=1000,
+            init="kaiming",
+            input_convention="torchvision",
+            dropout=0.0,
+        )
         model.to(device)
         step = TrainStep(model, PaperSGD(model.parameters()), device, **options)
         g = torch.Generator().manual_seed(1)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alexnet.data import ImageTensorDataset, to_input
+from alexnet.data import ImageTensorDataset
 from alexnet.evaluate import topk_error
 
 __all__ = ["PaperDropout", "use_paper_dropout", "dropout_expectation", "ensemble_agreement"]
@@ -85,7 +85,7 @@ def dropout_expectation(x: torch.Tensor, p: float = 0.5, samples: int = 10_000, 
 def ensemble_agreement(
     model: nn.Module,
     data: ImageTensorDataset,
-    mean: torch.Tensor,
+    inputs,
     samples: Sequence[int] = (1, 2, 4, 8, 16, 32),
     seed: int = 0,
     device: str = "cpu",
@@ -97,13 +97,14 @@ def ensemble_agreement(
     of probabilities and as a normalised geometric mean (the paper: test-time scaling is "a
     reasonable approximation to taking the geometric mean"), and compare with the scaled
     network (all units, dropout off). Returns rows with the top-1 errors and the mean total
-    variation distance between each average and the scaled network's prediction.
+    variation distance between each average and the scaled network's prediction. ``inputs``
+    (an :class:`alexnet.inputs.ModelInput`) makes the network's input from ``data``'s uint8 images.
     """
     if not samples or min(samples) < 1:
         raise ValueError(f"samples must be positive counts, got {samples!r}")
     was_training = model.training
     model.eval()
-    x = to_input(data.images.to(device), mean.to(device))
+    x = inputs.to(device)(data.images.to(device))
     scaled = F.softmax(model(x).float(), dim=1).cpu()
     for m in model.modules():
         if isinstance(m, (nn.Dropout, PaperDropout)):

@@ -31,16 +31,15 @@ def topk_error(logits: torch.Tensor, targets: torch.Tensor, ks: tuple[int, ...] 
     return {k: 1.0 - hit[:, : min(k, classes)].any(dim=1).float().mean().item() for k in ks}
 
 
-def _predict(
-    model: torch.nn.Module, images: torch.Tensor, views, mean: torch.Tensor | None, batch_size: int
-) -> torch.Tensor:
+def _predict(model: torch.nn.Module, images: torch.Tensor, views, inputs, batch_size: int) -> torch.Tensor:
     """Softmax probabilities averaged over the views (N, V, 3, s, s) that ``views`` makes of each image."""
-    from alexnet.data import to_input
-
     if images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(f"images must have shape (N, 3, H, W), got {tuple(images.shape)}")
-    if images.dtype == torch.uint8 and mean is None:
-        raise ValueError("uint8 images need the training set's mean RGB (mean=channel_mean(train.images))")
+    if images.dtype == torch.uint8 and inputs is None:
+        raise ValueError(
+            "uint8 images need the network's input convention: inputs=ModelInput.fit(model, train.images) "
+            "(alexnet.inputs)"
+        )
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     device = next(model.parameters()).device
@@ -50,10 +49,10 @@ def _predict(
     try:
         with torch.no_grad():
             for start in range(0, len(images), batch_size):
-                crops = views(images[start : start + batch_size].to(device))
+                batch = images[start : start + batch_size].to(device)
+                crops = views(inputs(batch) if batch.dtype == torch.uint8 else batch.float())
                 n, v = crops.shape[:2]
                 x = crops.flatten(0, 1)
-                x = to_input(x, mean) if x.dtype == torch.uint8 else x.float()
                 out.append(model(x).softmax(dim=1).view(n, v, -1).mean(dim=1).cpu())
     finally:
         model.train(was_training)
@@ -64,32 +63,32 @@ def ten_crop_predict(
     model: torch.nn.Module,
     images: torch.Tensor,
     size: int = 224,
-    mean: torch.Tensor | None = None,
+    inputs=None,
     batch_size: int = 64,
 ) -> torch.Tensor:
     """Section 4.1 at test time: the softmax outputs on ten patches of each image, averaged.
 
-    The patches are :func:`alexnet.augment.ten_crop`'s (four corners, centre, and their
-    reflections). ``images`` are uint8 (then ``mean``, the training set's mean RGB, is
-    subtracted as :func:`alexnet.data.to_input` does) or already the network's float input.
-    Returns probabilities (N, classes); the model is used in eval mode and left as it was.
+    The patches are :func:`alexnet.augment.ten_crop`'s (four corners, centre, and the same five
+    mirrored). ``images`` are uint8 (then ``inputs``, an :class:`alexnet.inputs.ModelInput`,
+    turns them into the network's input before they are cropped) or already the network's float
+    input. Returns probabilities (N, classes); the model is used in eval mode and left as it was.
     """
     from alexnet.augment import ten_crop
 
-    return _predict(model, images, lambda x: ten_crop(x, size), mean, batch_size)
+    return _predict(model, images, lambda x: ten_crop(x, size), inputs, batch_size)
 
 
 def center_crop_predict(
     model: torch.nn.Module,
     images: torch.Tensor,
     size: int = 224,
-    mean: torch.Tensor | None = None,
+    inputs=None,
     batch_size: int = 64,
 ) -> torch.Tensor:
     """The single-patch baseline for :func:`ten_crop_predict`: softmax outputs on the central patch."""
     from alexnet.augment import center_crop
 
-    return _predict(model, images, lambda x: center_crop(x, size).unsqueeze(1), mean, batch_size)
+    return _predict(model, images, lambda x: center_crop(x, size).unsqueeze(1), inputs, batch_size)
 
 
 # ----------------------------------------------------------------------------- Figure 4 (Section 6.1)
@@ -97,15 +96,15 @@ def center_crop_predict(
 
 @torch.no_grad()
 def fc7_features(
-    model: torch.nn.Module, images: torch.Tensor, mean: torch.Tensor, size: int | None = None, batch_size: int = 256
+    model: torch.nn.Module, images: torch.Tensor, inputs, size: int | None = None, batch_size: int = 256
 ) -> torch.Tensor:
     """The activations of the last hidden layer (fc7 after its ReLU, 4096-d at full width) on centre crops.
 
     Section 6.1 (Figure 4) compares images by the Euclidean distance between these vectors.
-    ``images`` are uint8 (N, 3, H, W); the model runs in eval mode (no dropout).
+    ``images`` are uint8 (N, 3, H, W), made the network's input by ``inputs`` (a
+    :class:`alexnet.inputs.ModelInput`); the model runs in eval mode (no dropout).
     """
     from alexnet.augment import center_crop
-    from alexnet.data import to_input
 
     size = size or model.config.image_size
     device = next(model.parameters()).device
@@ -115,7 +114,7 @@ def fc7_features(
     out = []
     try:
         for start in range(0, len(images), batch_size):
-            x = to_input(center_crop(images[start : start + batch_size].to(device), size), mean.to(device))
+            x = center_crop(inputs(images[start : start + batch_size].to(device)), size)
             h = torch.flatten(model.avgpool(model.features(x)), 1)
             out.append(body(h).float().cpu())
     finally:

@@ -30,8 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alexnet.data import ImageTensorDataset, channel_mean, load_dataset, to_input
+from alexnet.data import ImageTensorDataset, load_dataset
 from alexnet.evaluate import topk_error
+from alexnet.inputs import ModelInput
 from alexnet.lrn import LocalResponseNorm
 
 __all__ = [
@@ -114,7 +115,9 @@ def four_layer_net(
             layers.append(norm())
     # 32 px -> 16 -> 8 -> 4 (ceil rounding, like cuda-convnet); AdaptiveAvgPool keeps other sizes legal
     layers += [nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(c3 * 16, num_classes)]
-    return nn.Sequential(*layers)
+    net = nn.Sequential(*layers)
+    net.input_convention = "paper"  # cuda-convnet fed it raw 0-255 values minus the mean image, as Section 2
+    return net
 
 
 # ----------------------------------------------------------------------------- budgets and data
@@ -243,6 +246,7 @@ class History:
     seconds: list[float] = field(default_factory=list)
     steps: int = 0
     model: nn.Module | None = field(default=None, repr=False, compare=False)  # set by compare()
+    inputs: ModelInput | None = field(default=None, repr=False, compare=False)  # what fit() fed the network
 
     def last(self, key: str) -> float:
         values = getattr(self, key)
@@ -253,14 +257,16 @@ class History:
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, data: ImageTensorDataset, mean: torch.Tensor, batch_size: int = 256, device: str = "cpu"
+    model: nn.Module, data: ImageTensorDataset, inputs: ModelInput, batch_size: int = 256, device: str = "cpu"
 ) -> dict[str, float]:
-    """Loss, top-1 and top-5 error of ``model`` in test mode on ``data`` (Section 6's measures)."""
+    """Loss, top-1 and top-5 error of ``model`` in test mode on ``data`` (Section 6's measures).
+
+    ``inputs`` makes the network's input from ``data``'s uint8 images (:mod:`alexnet.inputs`)."""
     was_training = model.training
     model.eval()
     logits = []
     for start in range(0, len(data), batch_size):
-        x = to_input(data.images[start : start + batch_size].to(device), mean.to(device))
+        x = inputs(data.images[start : start + batch_size].to(device))
         logits.append(model(x).float().cpu())
     model.train(was_training)
     out = torch.cat(logits)
@@ -283,7 +289,9 @@ def fit(
     """Train ``model`` with SGD + momentum under ``budget``; returns a per-epoch :class:`History`.
 
     Seeded by ``budget.seed``: the same budget gives every arm the same order of mini-batches
-    and the same dropout random stream. The training set's mean RGB is subtracted (Section 2).
+    and the same dropout random stream. The network's input follows its convention
+    (:class:`alexnet.inputs.ModelInput`: for the paper's, raw values minus the training set's mean
+    image, Section 2); the result's ``inputs`` holds it for later evaluations.
     ``max_steps`` stops after that many updates (used by the tests to run full-mode settings
     for one step on a CPU).
     """
@@ -293,17 +301,17 @@ def fit(
     seed_everything(budget.seed)
     order_gen = torch.Generator().manual_seed(budget.seed)
     model.to(device).train()
-    mean = channel_mean(train.images)
+    inputs = ModelInput.fit(model, train.images).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=budget.lr, momentum=budget.momentum, weight_decay=budget.weight_decay)
     images, labels = train.images.to(device), train.labels.to(device)
-    hist = History(name=name)
+    hist = History(name=name, inputs=inputs)
     for epoch in range(1, budget.epochs + 1):
         start = time.perf_counter()
         order = torch.randperm(len(train), generator=order_gen).to(device)
         loss_sum, wrong, seen = 0.0, 0, 0
         for i in range(0, len(order), budget.batch_size):
             idx = order[i : i + budget.batch_size]
-            x, y = to_input(images[idx], mean), labels[idx]
+            x, y = inputs(images[idx]), labels[idx]
             out = model(x)
             loss = F.cross_entropy(out, y)
             opt.zero_grad(set_to_none=True)
@@ -319,9 +327,9 @@ def fit(
         hist.train_loss.append(loss_sum / seen)
         hist.train_error.append(wrong / seen)
         if eval_train:
-            hist.train_eval_error.append(evaluate(model, train, mean, device=device)["top1"])
+            hist.train_eval_error.append(evaluate(model, train, inputs, device=device)["top1"])
         if val is not None:
-            m = evaluate(model, val, mean, device=device)
+            m = evaluate(model, val, inputs, device=device)
             hist.val_loss.append(m["loss"])
             hist.val_error.append(m["top1"])
             hist.val_top5_error.append(m["top5"])
@@ -539,22 +547,37 @@ def _alexnet(**options) -> nn.Module:
 
 
 _CIFAR = dict(dataset="cifar10", train_images=None, val_images=None, num_classes=10)
+# The four-layer net is fed Section 2's raw 0-255 values minus the mean image, as cuda-convnet fed it;
+# its learning rate is cuda-convnet's for that net, epsW=0.001 in example-layers/layer-params-18pct.cfg
+# (dnouri/cuda-convnet@26e02814, the svn trunk's mirror). At 0.01 the ReLU net diverges on these inputs.
+_FOUR_LAYER_LR = 0.001
+# The reduced AlexNets train with He init on standardised inputs (a deviation the chapters print): on raw
+# 0-255 values He init diverges at lr 0.01 and Section 5's N(0, 0.01), even scaled to the width, stays at chance.
+_HE_STANDARDISED = {"init": "kaiming", "input_convention": "torchvision"}
 EXPERIMENTS: dict[str, Experiment] = {
     # Section 3.1, Figure 1: same network, ReLU vs tanh, no regularisation of any kind
     "relu": Experiment(
         "relu",
         four_layer_net,
         {"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
-        quick=Budget(train_images=2048, val_images=512, image_size=32, num_classes=8, epochs=6),
-        full=Budget(**_CIFAR, image_size=32, epochs=40, batch_size=128),
+        quick=Budget(train_images=2048, val_images=512, image_size=32, num_classes=8, epochs=6, lr=_FOUR_LAYER_LR),
+        full=Budget(**_CIFAR, image_size=32, epochs=40, batch_size=128, lr=_FOUR_LAYER_LR),
     ),
     # Section 3.3: the four-layer CIFAR-10 network without and with LRN (ReLU -> LRN -> pool)
     "lrn": Experiment(
         "lrn",
         four_layer_net,
         {"no LRN": {"lrn": "none"}, "LRN": {"lrn": "before_pool"}},
-        quick=Budget(train_images=1024, val_images=512, image_size=32, num_classes=8, epochs=6, weight_decay=5e-4),
-        full=Budget(**_CIFAR, image_size=32, epochs=60, batch_size=128, weight_decay=5e-4),
+        quick=Budget(
+            train_images=1024,
+            val_images=512,
+            image_size=32,
+            num_classes=8,
+            epochs=6,
+            weight_decay=5e-4,
+            lr=_FOUR_LAYER_LR,
+        ),
+        full=Budget(**_CIFAR, image_size=32, epochs=60, batch_size=128, weight_decay=5e-4, lr=_FOUR_LAYER_LR),
     ),
     # Section 3.4: the (reduced) AlexNet with z=3, s=2 vs z=2, s=2
     "pooling": Experiment(
@@ -568,7 +591,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             train_images=1024, val_images=512, image_size=67, num_classes=8, epochs=5, weight_decay=5e-4, width=0.25
         ),
         full=Budget(**_CIFAR, image_size=67, epochs=30, batch_size=128, weight_decay=5e-4, width=0.5),
-        common={"init": "kaiming"},
+        common=_HE_STANDARDISED,
     ),
     # Section 4.2: the (reduced) AlexNet with and without dropout on fc6 and fc7
     "dropout": Experiment(
@@ -579,7 +602,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             train_images=512, val_images=512, image_size=67, num_classes=8, epochs=10, weight_decay=5e-4, width=0.25
         ),
         full=Budget(**_CIFAR, image_size=67, epochs=60, batch_size=128, weight_decay=5e-4, width=0.5),
-        common={"init": "kaiming"},
+        common=_HE_STANDARDISED,
     ),
 }
 

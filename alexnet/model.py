@@ -6,15 +6,21 @@ One class builds every variant the book discusses, from one configuration:
   layers with 96-256-384-384-256 kernels, split into two towers (the two GPUs of Section 3.2:
   conv2, conv4 and conv5 see only their own tower, conv3 and the fully-connected layers see
   both), ReLU (3.1), local response normalisation after conv1 and conv2 (3.3), overlapping
-  max-pooling after the normalisations and after conv5 (3.4), dropout on fc6 and fc7 (4.2),
-  and the initialisation of Section 5. Input 227x227 by default (see ``ceil_mode`` for 224).
+  max-pooling after the normalisations and after conv5 (3.4), dropout on the outputs of fc6 and
+  fc7 (4.2: after relu6 and relu7, where Caffe's ``bvlc_alexnet`` and cuda-convnet2 put it), and
+  the initialisation of Section 5. Input 227x227 by default (see ``ceil_mode`` for 224), and no
+  adaptive pooling: pool5 must come out 6x6. Its inputs are raw 0-255 pixel values minus the
+  training set's mean image (Section 2, :mod:`alexnet.inputs`).
 * ``"torchvision"``: ``torchvision.models.alexnet``: 64-192-384-256-256 kernels, one tower, no
-  LRN. Its ``state_dict`` has the same keys and shapes, so its pretrained weights load as they are.
+  LRN, dropout on the *inputs* of fc6 and fc7, an adaptive average pool before the classifier,
+  inputs standardised with ImageNet's mean and std. Its ``state_dict`` has the same keys and
+  shapes, so its pretrained weights load as they are.
 * ``"one-weird-trick"``: the one-column network of Krizhevsky (2014), footnote 1:
   64-192-384-384-256 kernels, one tower.
 
 The module reads top to bottom as ``features`` -> ``avgpool`` -> ``classifier``, the layout of
-torchvision's model, so that indices in ``features`` and ``classifier`` mean the same in both.
+torchvision's model, so that indices in ``features`` mean the same in both (the paper preset's
+``avgpool`` is an identity, and its classifier orders dropout as the paper does).
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ from alexnet.lrn import LocalResponseNorm
 __all__ = ["AlexNetConfig", "AlexNet", "build_model", "PRESETS"]
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
-INITS = ("paper", "pytorch", "kaiming")
+INITS = ("paper", "paper-width", "pytorch", "kaiming")
+DROPOUT_PLACES = ("outputs", "inputs")  # of fc6 and fc7: the paper's (after relu6/relu7), torchvision's
+DESIGN_SIZE = 227  # the input side the paper's layer sizes are computed for (Figure 2, the CS231n reading)
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,14 @@ class AlexNetConfig:
     overlapping_pool: bool = True  # Section 3.4: z=3, s=2 (False: z=2, s=2)
     activation: str = "relu"  # Section 3.1 ("tanh" for the Figure 1 comparison)
     dropout: float = 0.5  # Section 4.2, on fc6 and fc7
+    dropout_at: str = "outputs"  # "outputs" of fc6/fc7 (the paper, Caffe); "inputs" (torchvision's order)
+    adaptive_pool: bool = False  # torchvision's AdaptiveAvgPool2d before the classifier
+    input_convention: str = "paper"  # see alexnet.inputs: "paper" (0-255 minus mean image) or "torchvision"
     width: float = 1.0
     ceil_mode: bool = False  # cuda-convnet's rounding: 224 px -> 55x55 after conv1
-    # "paper": Section 5; "pytorch": PyTorch's default (torchvision's); "kaiming": He et al. (2015),
-    # not in the paper, for reduced-scale quick runs that must leave ln(classes) within a CPU minute
+    # "paper": Section 5; "paper-width": Section 5's std scaled to a reduced network's fan-ins (see
+    # AlexNet.reset_parameters_paper); "pytorch": PyTorch's default (torchvision's); "kaiming": He
+    # et al. (2015), not in the paper
     init: str = "paper"
 
     def __post_init__(self) -> None:
@@ -76,6 +88,12 @@ class AlexNetConfig:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         if self.init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.dropout_at not in DROPOUT_PLACES:
+            raise ValueError(f"dropout_at must be one of {DROPOUT_PLACES}, got {self.dropout_at!r}")
+        from alexnet.inputs import CONVENTIONS
+
+        if self.input_convention not in CONVENTIONS:
+            raise ValueError(f"input_convention must be one of {tuple(CONVENTIONS)}, got {self.input_convention!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}")
         if not self.width > 0:
@@ -98,7 +116,7 @@ class AlexNetConfig:
 
 _INT_FIELDS = ("fc_features", "num_classes", "image_size", "conv1_padding", "groups", "lrn_size")
 _FLOAT_FIELDS = ("lrn_alpha", "lrn_beta", "lrn_k", "dropout", "width")
-_BOOL_FIELDS = ("lrn", "overlapping_pool", "ceil_mode")
+_BOOL_FIELDS = ("lrn", "overlapping_pool", "ceil_mode", "adaptive_pool")
 
 
 def _is_int(value) -> bool:
@@ -122,7 +140,7 @@ def _check_field_types(config: AlexNetConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be True or False, got {value!r}")
-    for name in ("activation", "init"):
+    for name in ("activation", "init", "dropout_at", "input_convention"):
         if not isinstance(getattr(config, name), str):
             raise ValueError(f"{name} must be a string, got {getattr(config, name)!r}")
 
@@ -138,6 +156,9 @@ _TORCHVISION = AlexNetConfig(
     groups=1,
     lrn=False,
     init="pytorch",
+    dropout_at="inputs",
+    adaptive_pool=True,
+    input_convention="torchvision",
 )
 
 PRESETS: dict[str, AlexNetConfig] = {
@@ -193,32 +214,58 @@ class AlexNet(nn.Module):
                 f"image_size={cfg.image_size} is too small for this network: the feature maps "
                 f"vanish before pool5; use at least {self.min_input_size} pixels"
             )
-        self.avgpool = nn.AdaptiveAvgPool2d((side, side))
-        self.classifier = nn.Sequential(
-            nn.Dropout(cfg.dropout),
+        # torchvision averages any pool5 map down to the designed size; the paper's network has no
+        # such layer, so its input must give that size exactly (check_input names the sizes that do)
+        self.avgpool = nn.AdaptiveAvgPool2d((side, side)) if cfg.adaptive_pool else nn.Identity()
+        fc6, fc7, fc8 = (
             nn.Linear(c5 * side * side, cfg.hidden),
-            act(),
-            nn.Dropout(cfg.dropout),
             nn.Linear(cfg.hidden, cfg.hidden),
-            act(),
             nn.Linear(cfg.hidden, cfg.num_classes),
         )
-        if cfg.init == "paper":
-            self.reset_parameters_paper()
+        if cfg.dropout_at == "outputs":  # Section 4.2: "the first two fully-connected layers" drop their outputs
+            layers = [fc6, act(), nn.Dropout(cfg.dropout), fc7, act(), nn.Dropout(cfg.dropout), fc8]
+        else:  # torchvision's order (its state_dict indices 1, 4, 6)
+            layers = [nn.Dropout(cfg.dropout), fc6, act(), nn.Dropout(cfg.dropout), fc7, act(), fc8]
+        self.classifier = nn.Sequential(*layers)
+        if cfg.init in ("paper", "paper-width"):
+            self.reset_parameters_paper(width_scaled=cfg.init == "paper-width")
         elif cfg.init == "kaiming":
             self.reset_parameters_kaiming()
 
-    def reset_parameters_paper(self) -> None:
+    def reset_parameters_paper(self, width_scaled: bool = False) -> None:
         """Section 5: weights from N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6 and fc7, else 0.
 
         The paper's reason: a positive bias gives the ReLUs positive inputs early on, which
-        "accelerates the early stages of learning".
+        "accelerates the early stages of learning". With ``width_scaled`` (``init="paper-width"``,
+        not in the paper) each layer's std is 0.01 * sqrt(full fan-in / this fan-in), the fan-in
+        of the same layer in the full-width network at the 227-pixel design: a reduced network
+        then passes each layer's signal on with the gain that layer has at full scale.
         """
         ones = {"conv2", "conv4", "conv5", "fc6", "fc7"}
+        full = self.full_scale_fan_ins() if width_scaled else {}
         for name, module in self.named_layers():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
-                nn.init.normal_(module.weight, mean=0.0, std=0.01)
+                fan_in = module.weight[0].numel()
+                std = 0.01 * math.sqrt(full[name] / fan_in) if width_scaled else 0.01
+                nn.init.normal_(module.weight, mean=0.0, std=std)
                 nn.init.constant_(module.bias, 1.0 if name in ones else 0.0)
+
+    def full_scale_fan_ins(self) -> dict[str, int]:
+        """Inputs per unit of each conv and fc layer in this variant at width 1 and the 227-pixel design."""
+        cfg = self.config
+        c1, c2, c3, c4, c5 = cfg.conv_channels
+        g, fc = cfg.groups, cfg.fc_features
+        side = self.feature_size(DESIGN_SIZE)
+        return {
+            "conv1": 3 * 11 * 11,
+            "conv2": c1 // g * 25,
+            "conv3": c2 * 9,
+            "conv4": c3 // g * 9,
+            "conv5": c4 // g * 9,
+            "fc6": c5 * side * side,
+            "fc7": fc,
+            "fc8": fc,
+        }
 
     def reset_parameters_kaiming(self) -> None:
         """He et al. (2015) normal init for ReLU layers, zero biases: a later method than the paper's.
@@ -235,7 +282,8 @@ class AlexNet(nn.Module):
     def named_layers(self) -> Iterator[tuple[str, nn.Module]]:
         """Each layer with the name the paper's numbering gives it: conv1, relu1, lrn1, pool1, ..., fc8.
 
-        Names follow the conv or fc layer they belong to; the dropout before fc6 is ``drop6``.
+        Names follow the conv or fc layer they belong to: the dropout on fc6's outputs (the paper's
+        order) or on its inputs (torchvision's) is ``drop6``. An identity ``avgpool`` is left out.
         """
         conv = 0
         for module in self.features:
@@ -243,14 +291,16 @@ class AlexNet(nn.Module):
                 conv += 1
             kind = _kind(module)
             yield (f"{kind}{conv}" if conv else kind), module
-        yield "avgpool", self.avgpool
+        if not isinstance(self.avgpool, nn.Identity):
+            yield "avgpool", self.avgpool
         fc = conv
+        after = self.config.dropout_at == "outputs"
         for module in self.classifier:
             if isinstance(module, nn.Linear):
                 fc += 1
                 yield f"fc{fc}", module
             elif isinstance(module, nn.Dropout):
-                yield f"drop{fc + 1}", module
+                yield f"drop{fc if after else fc + 1}", module
             else:
                 yield f"{_kind(module)}{fc}", module
 
@@ -268,11 +318,25 @@ class AlexNet(nn.Module):
 
     @functools.cached_property
     def min_input_size(self) -> int:
-        """The smallest square input that still leaves a pool5 output of at least 1x1 (computed once)."""
+        """The smallest input side that still leaves a pool5 output of at least 1x1 (computed once)."""
         size = 1
         while self.feature_size(size) < 1:
             size += 1
         return size
+
+    @functools.cached_property
+    def input_sizes(self) -> range:
+        """The input sides the network accepts: any from ``min_input_size`` with adaptive pooling, else
+        those that give the designed pool5 size (227-258 for the paper's 227-pixel design)."""
+        if self.config.adaptive_pool:
+            return range(self.min_input_size, 2**31)
+        side = self.feature_size(self.config.image_size)
+        low = high = self.config.image_size
+        while low > 1 and self.feature_size(low - 1) == side:
+            low -= 1
+        while self.feature_size(high + 1) == side:
+            high += 1
+        return range(low, high + 1)
 
     # Reject NaN/inf pixels: None checks batches on the CPU only (free there; on a GPU it would make
     # every step wait for the device), True checks every batch, False none.
@@ -300,13 +364,21 @@ class AlexNet(nn.Module):
         if not x.is_floating_point():
             raise ValueError(
                 f"AlexNet expects floating-point images; got dtype {x.dtype}. Convert uint8 images "
-                f"with x.float() / 255 and normalise them (subtract the mean) before the network"
+                f"with alexnet.inputs.ModelInput.fit(model, train_images)(x) before the network"
             )
         h, w = x.shape[-2:]
         if min(h, w) < self.min_input_size:
             raise ValueError(
                 f"AlexNet ({self.config.image_size}-pixel design) expects images of at least "
                 f"{self.min_input_size}x{self.min_input_size} pixels; got {h}x{w}"
+            )
+        sizes = self.input_sizes
+        if h not in sizes or w not in sizes:
+            side = self.feature_size(self.config.image_size)
+            raise ValueError(
+                f"AlexNet ({self.config.image_size}-pixel design, no adaptive pooling) expects images whose "
+                f"sides lie in {sizes.start}-{sizes.stop - 1} pixels, which give pool5 its {side}x{side} "
+                f"positions; got {h}x{w} (build the model with image_size={h} for that size)"
             )
         if x.shape[0] == 0:
             raise ValueError(f"AlexNet got an empty batch, shape {tuple(x.shape)}: pass at least one image")
@@ -361,6 +433,7 @@ def _kind(module: nn.Module) -> str:
         nn.Dropout: "drop",
         nn.Linear: "fc",
         nn.AdaptiveAvgPool2d: "avgpool",
+        nn.Identity: "avgpool",
     }.get(type(module), type(module).__name__.lower())
 
 

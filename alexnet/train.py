@@ -51,8 +51,9 @@ from alexnet.checkpoint import (
     set_rng_states,
     write_metrics,
 )
-from alexnet.data import channel_mean, load_dataset, to_input
+from alexnet.data import load_dataset
 from alexnet.evaluate import topk_error
+from alexnet.inputs import ModelInput
 from alexnet.lrn import LRN_IMPLS, LocalResponseNorm
 from alexnet.model import AlexNet, build_model
 
@@ -226,7 +227,7 @@ def chapter_config(quick: bool, out: str | None = None) -> TrainConfig:
     """
     if quick:
         return TrainConfig(
-            model_options={"width": 0.25, "image_size": 67, "init": "kaiming"},
+            model_options={"width": 0.25, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"},
             dataset_options={"num_images": 4096, "image_size": 76, "num_classes": 8},
             val_options={"num_images": 1024},
             epochs=6,
@@ -266,7 +267,7 @@ class TrainResult:
     history: list[dict[str, Any]]
     final: dict[str, Any]
     out: Path | None
-    mean: torch.Tensor
+    inputs: ModelInput  # the network's input convention, with the training set's mean image
     classes: list[str]
     train_set: Any = None
     val_set: Any = None
@@ -568,8 +569,18 @@ class _Images:
     def __len__(self) -> int:
         return len(self.dataset)
 
+    def mean_sample(self) -> torch.Tensor:
+        """The images to take the mean image over: all of them where they are one (possibly memory-mapped)
+        uint8 tensor, as Section 2 does, else an even sample of 2,048 decoded ones."""
+        images = getattr(self.dataset, "images", None)
+        if self.in_memory:
+            return self.images
+        if isinstance(images, torch.Tensor) and images.dtype == torch.uint8:
+            return images
+        return self.sample()
+
     def sample(self, count: int = 2048) -> torch.Tensor:
-        """Up to ``count`` uint8 images (for the mean RGB of datasets that are not in memory)."""
+        """Up to ``count`` uint8 images (for statistics of datasets that are not in memory)."""
         if self.in_memory:
             return self.images
         step = max(1, len(self.dataset) // count)
@@ -598,23 +609,27 @@ class _Images:
 class _Augment:
     """Section 4.1 on the batch's device: random crops with flips, then PCA colour noise (``config.augment``).
 
-    The random draws are made on the generator's device (the training device), so that a GPU
-    step never waits for numbers from the host.
+    The images become the network's input first (:class:`alexnet.inputs.ModelInput`, at the stored
+    size, so that every crop has its own pixels' mean removed), then are cropped; the colour noise
+    is added in the input's units. The random draws are made on the generator's device (the
+    training device), so that a GPU step never waits for numbers from the host.
     """
 
-    def __init__(self, config: TrainConfig, size: int, train_images: torch.Tensor) -> None:
-        self.kind, self.size, self.pca_std = config.augment, size, config.pca_std
+    def __init__(self, config: TrainConfig, size: int, train_images: torch.Tensor, inputs: ModelInput) -> None:
+        self.kind, self.size, self.pca_std, self.inputs = config.augment, size, config.pca_std, inputs
         if self.kind == "paper":
             self.eigenvalues, self.eigenvectors = aug.rgb_eigen(train_images)
+            self.scale = inputs.pixel_scale(train_images.device)
 
-    def __call__(self, images: torch.Tensor, mean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x = self.inputs(images)
         if self.kind == "none":
-            return to_input(aug.center_crop(images, self.size), mean)
+            return aug.center_crop(x, self.size)
         n, _, height, width = images.shape
         top, left, flip = aug.random_crop_flip_params(n, height, width, self.size, generator)
-        x = to_input(aug.crop_flip(images, top, left, flip, self.size), mean)
+        x = aug.crop_flip(x, top, left, flip, self.size)
         if self.kind == "paper":
-            x = aug.pca_lighting(x, self.eigenvalues, self.eigenvectors, self.pca_std, generator)
+            x = aug.pca_lighting(x, self.eigenvalues, self.eigenvectors, self.pca_std, generator, self.scale)
         return x
 
 
@@ -625,7 +640,7 @@ class _Augment:
 def evaluate_model(
     model: nn.Module,
     dataset,
-    mean: torch.Tensor,
+    inputs: ModelInput,
     size: int | None = None,
     batch_size: int = 256,
     device: torch.device | str | None = None,
@@ -641,12 +656,12 @@ def evaluate_model(
     ``shard=(rank, world)`` evaluates every world-th image (for DistributedDataParallel).
     ``progress`` names a progress bar over the batches (shown where stderr redraws in place).
     """
-    sums = _evaluate_sums(model, dataset, mean, size, batch_size, device, ten_crop, forward, shard, progress)
+    sums = _evaluate_sums(model, dataset, inputs, size, batch_size, device, ten_crop, forward, shard, progress)
     return _finish_sums(sums)
 
 
 def _evaluate_sums(
-    model, dataset, mean, size, batch_size, device, ten_crop, forward, shard, progress=None
+    model, dataset, inputs, size, batch_size, device, ten_crop, forward, shard, progress=None
 ) -> torch.Tensor:
     device = torch.device(device) if device is not None else next(model.parameters()).device
     size = size or model.config.image_size
@@ -660,13 +675,13 @@ def _evaluate_sums(
     bar = _bar(math.ceil(len(indices) / batch_size), progress or "", progress is not None)
     try:
         for images, labels in data.batches(indices, batch_size):
+            x = inputs(images)  # the mean image is removed at the stored size, then the patches are taken
             if ten_crop:
-                crops = aug.ten_crop(images, size)  # (N, 10, 3, size, size)
-                x = to_input(crops.flatten(0, 1), mean)
+                x = aug.ten_crop(x, size).flatten(0, 1)  # (N * 10, 3, size, size)
                 probs = forward(x).float().softmax(dim=1).view(len(images), 10, -1).mean(1)
                 logits = probs.clamp_min(1e-12).log()
             else:
-                logits = forward(to_input(aug.center_crop(images, size), mean)).float()
+                logits = forward(aug.center_crop(x, size)).float()
             err = topk_error(logits, labels, ks=(1, 5))
             n = len(labels)
             sums += torch.tensor(
@@ -802,18 +817,20 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
     classes = list(getattr(train_set, "classes", []))
     if not classes:
         raise ValueError(f"dataset {config.dataset!r} does not name its classes (.classes)")
-    if checkpoint:
-        mean = checkpoint["mean"]
-    elif isinstance(getattr(train_set, "mean_rgb", None), torch.Tensor):  # the decode-once cache knows it
-        mean = train_set.mean_rgb
-    else:
-        mean = channel_mean(train_data.sample()).cpu()
-    mean = mean.to(device)
 
     # model, optimiser, schedule (the initialisation draws from the run's seed)
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     model = build_model(config.model, num_classes=len(classes), **config.model_options)
+    # Section 2 (or torchvision's convention): what the network is fed, fixed by the checkpoint on a resume
+    if checkpoint:
+        try:
+            inputs = ModelInput.from_state(checkpoint["inputs"])
+        except ValueError as e:
+            raise TrainingError(f"the checkpoint in {out} holds a bad input convention: {e}") from None
+    else:
+        inputs = ModelInput.fit(model, train_data.mean_sample())
+    inputs = inputs.to(device)
     size = model.config.image_size
     side = train_data.sample(1).shape[-1] if not train_data.in_memory else train_data.images.shape[-1]
     if side < size:
@@ -847,7 +864,7 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
     )
     if checkpoint and "scaler" in checkpoint:
         step.scaler.load_state_dict(checkpoint["scaler"])
-    augment = _Augment(config, size, train_data.sample())
+    augment = _Augment(config, size, train_data.sample(), inputs)
 
     history: list[dict[str, Any]] = list(checkpoint["history"]) if checkpoint else []
     start = checkpoint["epoch"] + 1 if checkpoint else 1
@@ -881,7 +898,7 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
         tic = time.perf_counter()
         try:
             for i, (images, labels) in enumerate(train_data.batches(order, local_batch)):
-                x = augment(images, mean, gen)
+                x = augment(images, gen)
                 loss, logits = step(x, labels)
                 loss_sum += loss.double() * len(labels)
                 wrong += (logits.argmax(dim=1) != labels).sum()
@@ -905,7 +922,7 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
         val = _finish_sums(
             _all_reduce(
                 _evaluate_sums(
-                    model, val_data, mean, size, max(local_batch, 256), device, False, step.forward, (rank, world)
+                    model, val_data, inputs, size, max(local_batch, 256), device, False, step.forward, (rank, world)
                 ),
                 world,
             )
@@ -927,7 +944,7 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
             ten = _finish_sums(
                 _all_reduce(
                     _evaluate_sums(
-                        model, val_data, mean, size, max(local_batch, 64), device, True, step.forward, (rank, world)
+                        model, val_data, inputs, size, max(local_batch, 64), device, True, step.forward, (rank, world)
                     ),
                     world,
                 )
@@ -948,7 +965,7 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
                 "scaler": step.scaler.state_dict(),
                 "rng": rng_states(),
                 "history": history,
-                "mean": mean.cpu(),
+                "inputs": inputs.to("cpu").state(),
                 "classes": classes,
                 "cpu_threads": torch.get_num_threads(),
             }
@@ -966,7 +983,7 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
             break
 
     final = dict(history[-1]) if history else {}
-    return TrainResult(model, history, final, out, mean.cpu(), classes, train_set, val_set)
+    return TrainResult(model, history, final, out, inputs.to("cpu"), classes, train_set, val_set)
 
 
 def _check_resume(checkpoint: dict[str, Any], config: TrainConfig, device: torch.device, out: Path, lead: bool) -> None:

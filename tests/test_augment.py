@@ -74,16 +74,29 @@ def test_distinct_crops_and_flips_count_positions_times_two():
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("shape,size", [((20, 23), 12), ((11, 11), 8), ((256, 256), 224), ((9, 10), 9)])
-def test_center_and_ten_crop_match_torchvision(device, shape, size):
+@pytest.mark.parametrize(
+    "shape,size", [((20, 23), 12), ((11, 11), 8), ((256, 256), 224), ((256, 256), 227), ((9, 10), 9)]
+)
+def test_center_crop_matches_torchvision_and_ten_crop_takes_five_patches_and_their_reflections(device, shape, size):
     images = _images(n=2, h=shape[0], w=shape[1]).to(device)
     crops = ten_crop(images, size)
     assert crops.shape == (2, 10, 3, size, size)
     for i in range(2):
-        for k, expected in enumerate(TF.ten_crop(images[i], [size, size])):
-            assert torch.equal(crops[i, k], expected), k
+        tv = TF.ten_crop(images[i], [size, size])
+        for k in range(4):  # the corners are torchvision's; the reflections are of the same five patches
+            assert torch.equal(crops[i, k], tv[k]), k
         assert torch.equal(center_crop(images, size)[i], TF.center_crop(images[i], [size, size]))
-    assert torch.equal(crops[:, 4], center_crop(images, size))
+    assert torch.equal(crops[:, 5:], crops[:, :5].flip(-1))
+    top, left = (shape[0] - size) // 2, (shape[1] - size) // 2
+    assert torch.equal(crops[:, 4], images[:, :, top : top + size, left : left + size])
+
+
+def test_ten_crop_differs_from_torchvisions_where_the_mirrored_centre_moves():
+    """At 256 -> 227 the mirrored image's centre patch is the flip of the patch at column 15, not 14."""
+    images = _images(n=1, h=256, w=256)
+    ours, tv = ten_crop(images, 227)[0], TF.ten_crop(images[0], [227, 227])
+    assert torch.equal(ours[9], images[0, :, 14:241, 14:241].flip(-1))
+    assert torch.equal(tv[9], images[0, :, 14:241, 15:242].flip(-1)) and not torch.equal(ours[9], tv[9])
 
 
 def test_rgb_eigen_matches_numpy_covariance():
@@ -153,17 +166,22 @@ def test_ten_crop_predict_averages_softmax_over_the_ten_patches():
     model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 5))
     model.train()
     images = _images(n=7, h=11, w=12)
-    mean = torch.tensor([0.5, 0.4, 0.3])
-    probs = ten_crop_predict(model, images, 8, mean, batch_size=3)
+    from alexnet.inputs import ModelInput
+
+    inputs = ModelInput.fit("paper", images)
+    mean_image = images.double().mean(0).float()
+    probs = ten_crop_predict(model, images, 8, inputs, batch_size=3)
     assert model.training and probs.shape == (7, 5)
     with torch.no_grad():
         for i in range(7):
-            views = torch.stack(TF.ten_crop(images[i], [8, 8])).float() / 255.0 - mean.view(1, 3, 1, 1)
+            x = images[i].float() - mean_image  # the mean image is removed, then the patches are cut
+            five = torch.stack([x[:, :8, :8], x[:, :8, -8:], x[:, -8:, :8], x[:, -8:, -8:], x[:, 1:9, 2:10]])
+            views = torch.cat([five, five.flip(-1)])
             torch.testing.assert_close(probs[i], model(views).softmax(1).mean(0))
-        centre = TF.center_crop(images, [8, 8]).float() / 255.0 - mean.view(1, 3, 1, 1)
-        torch.testing.assert_close(center_crop_predict(model, images, 8, mean), model(centre).softmax(1))
+        centre = (images.float() - mean_image)[:, :, 2:10, 2:10]
+        torch.testing.assert_close(center_crop_predict(model, images, 8, inputs), model(centre).softmax(1))
     torch.testing.assert_close(probs.sum(1), torch.ones(7))
-    with pytest.raises(ValueError, match="mean RGB"):
+    with pytest.raises(ValueError, match="input convention"):
         ten_crop_predict(model, images, 8)
 
 
@@ -176,7 +194,12 @@ def test_the_chapters_full_run_takes_one_step_on_a_cpu():
     run = CHAPTER_RUNS["full"]
     train = photos("train", image_size=run["photo_size"], patch_size=run["patch_size"], patches_per_photo=2)
     net = build_model(
-        "paper", num_classes=len(train.classes), width=run["width"], image_size=run["crop_size"], init="kaiming"
+        "paper",
+        num_classes=len(train.classes),
+        width=run["width"],
+        image_size=run["crop_size"],
+        init="kaiming",
+        input_convention="torchvision",
     )
     model = nn.Sequential(Augment(run["crop_size"], eigen=rgb_eigen(train.images)), net)
     budget = Budget(

@@ -20,7 +20,12 @@ SMALL = ["--width", "0.125", "--images", "192", "--classes", "4", "--batch-size"
 def test_no_option_run_is_the_reduced_synthetic_run():
     config = quick_config()
     assert config.model == "paper" and config.dataset == "synthetic"
-    assert config.model_options == {"width": QUICK["width"], "image_size": QUICK["image_size"], "init": "kaiming"}
+    assert config.model_options == {
+        "width": QUICK["width"],
+        "image_size": QUICK["image_size"],
+        "init": "kaiming",
+        "input_convention": "torchvision",
+    }
     assert config.dataset_options["num_classes"] >= 4
     assert config.dataset_options["image_size"] > config.model_options["image_size"]  # random crops, as in 4.1
 
@@ -223,7 +228,9 @@ def test_the_readme_gives_the_cpu_choice_first_and_every_commands_time():
     readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
     cpu_wheels = readme.index("--index-url https://download.pytorch.org/whl/cpu")
     assert cpu_wheels < readme.index('pip install -e ".[dev]" && jupyter-book build .')
-    assert re.search(r"about \d+ minutes", readme[: readme.index('pip install -e ".[dev]" && pytest')].rsplit("```", 1)[-1])
+    assert re.search(
+        r"about \d+ minutes", readme[: readme.index('pip install -e ".[dev]" && pytest')].rsplit("```", 1)[-1]
+    )
     block = readme.split("## The package from the command line", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     for line in block.strip().splitlines():
         command, _, comment = line.partition("#")

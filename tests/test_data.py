@@ -17,13 +17,11 @@ from alexnet.data import (
     PHOTOS,
     CorruptImageError,
     ImageTensorDataset,
-    channel_mean,
     decode_image,
     load_dataset,
     photo_credits,
     photos,
     synthetic,
-    to_input,
 )
 
 
@@ -61,16 +59,6 @@ def test_image_tensor_dataset_checks():
         ImageTensorDataset(torch.zeros(2, 3, 4, 4), torch.zeros(2), ["a"])
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):
         ImageTensorDataset(torch.zeros(2, 3, 4, 4, dtype=torch.uint8), torch.tensor([0, 2]), ["a", "b"])
-
-
-def test_to_input_subtracts_mean():
-    ds = synthetic(num_images=16, image_size=16)
-    mean = channel_mean(ds.images)
-    x = to_input(ds.images, mean)
-    assert x.dtype == torch.float32
-    torch.testing.assert_close(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
-    with pytest.raises(ValueError, match="uint8"):
-        to_input(x, mean)
 
 
 # ----------------------------------------------------------------------------- photos
@@ -162,7 +150,7 @@ def test_image_folder_decodes_once_and_reuses_the_cache(tmp_path, monkeypatch):
     assert ds.classes == ["cat", "dog"] and ds.labels.tolist() == [0, 0, 0, 0, 1]
     assert ds.files == [str(f.relative_to(tmp_path)) for f in files] and ds.skipped == ["train/dog/broken.jpg"]
     assert torch.equal(ds.images[3], decode_image(files[3], 24))
-    torch.testing.assert_close(ds.mean_rgb, channel_mean(ds.images))
+    torch.testing.assert_close(ds.mean_rgb, ds.images.double().mean(dim=(0, 2, 3)).float() / 255)
     cache = sorted(p.name for p in (tmp_path / ".alexnet-cache").iterdir())
     assert len(cache) == 2 and cache[0].endswith(".json") and cache[1].endswith(".npy")  # no temporary files left
 
@@ -260,13 +248,6 @@ def test_cifar10_bad_files_are_reported(tmp_path, monkeypatch):
     _pin_md5(monkeypatch, folder)
     with pytest.raises(ValueError, match="test_batch.*not a CIFAR-10 batch file"):
         load_dataset("cifar10", "test", root=tmp_path / "b")
-
-
-def test_channel_mean_of_a_large_set_is_chunked_and_exact():
-    images = torch.randint(0, 256, (343, 3, 256, 256), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    assert images.numel() > 2**26
-    expected = images.double().mean(dim=(0, 2, 3)) / 255.0
-    torch.testing.assert_close(channel_mean(images).double(), expected, rtol=1e-6, atol=0)
 
 
 def test_cache_metadata_is_checked(tmp_path):

@@ -4,8 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet.data import channel_mean, synthetic
+from alexnet.data import synthetic
 from alexnet.dropout import PaperDropout, dropout_expectation, ensemble_agreement, use_paper_dropout
+from alexnet.inputs import ModelInput
 from alexnet.model import build_model
 
 
@@ -37,17 +38,20 @@ def test_dropout_conventions_agree_in_expectation():
 
 
 def test_ensemble_agreement_rows_and_the_no_dropout_limit():
-    train = synthetic("train", num_images=64, image_size=32, num_classes=4)
-    mean = channel_mean(train.images)
     torch.manual_seed(0)
-    model = build_model("paper", num_classes=4, width=0.125, image_size=67, init="kaiming")
+    model = build_model(
+        "paper", num_classes=4, width=0.125, image_size=67, init="kaiming", input_convention="torchvision"
+    )
     ds = synthetic("val", num_images=24, image_size=67, num_classes=4)
+    mean = ModelInput.fit(model, synthetic("train", num_images=64, image_size=67, num_classes=4).images)
     rows = ensemble_agreement(model, ds, mean, samples=(1, 4))
     assert [r["samples"] for r in rows] == [1, 4, 0]
     assert rows[0]["arithmetic_distance"] > 0 and 0 <= rows[-1]["scaled_error"] <= 1
     assert model.training  # the model's mode is restored
     torch.manual_seed(0)
-    no_dropout = build_model("paper", num_classes=4, width=0.125, image_size=67, init="kaiming", dropout=0.0)
+    no_dropout = build_model(
+        "paper", num_classes=4, width=0.125, image_size=67, init="kaiming", input_convention="torchvision", dropout=0.0
+    )
     rows = ensemble_agreement(no_dropout, ds, mean, samples=(2,))
     assert rows[0]["arithmetic_distance"] < 1e-6 and rows[0]["geometric_distance"] < 1e-6
     with pytest.raises(ValueError, match="samples"):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from alexnet import data
-from alexnet.data import ImageTensorDataset, synthetic, to_input
+from alexnet.data import ImageTensorDataset, synthetic
 from alexnet.experiments import (
     EXPERIMENTS,
     Budget,
@@ -27,6 +27,7 @@ from alexnet.experiments import (
     standard_error,
     time_call,
 )
+from alexnet.inputs import ModelInput
 from alexnet.lrn import LocalResponseNorm
 
 TINY = Budget(train_images=64, val_images=32, image_size=32, num_classes=4, epochs=2, batch_size=16, lr=0.01)
@@ -219,7 +220,8 @@ def test_lrn_strength_grows_with_the_square_of_the_input():
     for m in net:
         if isinstance(m, nn.Conv2d):
             nn.init.zeros_(m.bias)  # without biases the first layer is homogeneous: 10x input, 100x squares
-    x = to_input(synthetic("val", num_images=8, image_size=32).images, torch.full((3,), 0.5))
+    images = synthetic("val", num_images=8, image_size=32).images
+    x = ModelInput.fit(net, images)(images)
     small, large = lrn_strength(net, x), lrn_strength(net, 10 * x)
     assert len(small) == 2 and all(s > 0 for s in small)
     assert large[0] == pytest.approx(100 * small[0], rel=1e-3)

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from alexnet import augment as aug
-from alexnet.data import to_input
+from alexnet.inputs import ModelInput
 from alexnet.lrn import LocalResponseNorm, local_response_norm
 from alexnet.model import build_model
 from alexnet.train import (
@@ -48,7 +48,9 @@ TOLERANCE = {
 def one_step(**options):
     """Loss, gradients and the step of one TrainStep on a fixed batch of the paper's model (width 0.25, 67 px)."""
     torch.manual_seed(0)
-    model = build_model("paper", width=0.25, image_size=67, num_classes=4, init="kaiming", dropout=0.0)
+    model = build_model(
+        "paper", width=0.25, image_size=67, num_classes=4, init="kaiming", input_convention="torchvision", dropout=0.0
+    )
     step = TrainStep(model, PaperSGD(model.parameters()), CPU, **options)
     g = torch.Generator().manual_seed(1)
     x = torch.rand(16, 3, 67, 67, generator=g) - 0.5
@@ -100,7 +102,9 @@ def test_each_branch_matches_the_fp32_step(fp32_step, options, kind):
 def test_the_scaler_skips_a_step_whose_gradients_overflow():
     """fp16 on a CPU with the real (enabled) gradient scaler: an overflow skips the update and halves the scale."""
     torch.manual_seed(0)
-    model = build_model("paper", width=0.25, image_size=67, num_classes=4, init="kaiming")
+    model = build_model(
+        "paper", width=0.25, image_size=67, num_classes=4, init="kaiming", input_convention="torchvision"
+    )
     step = TrainStep(model, PaperSGD(model.parameters()), CPU, amp="fp16")
     before = [p.detach().clone() for p in model.parameters()]
     x = torch.full((4, 3, 67, 67), 1e5)  # conv1's fp16 output overflows
@@ -176,7 +180,7 @@ def test_compiled_step_matches_the_fp32_step(fp32_step):
 # ----------------------------------------------------------------------------- the trainer under these options
 
 FAST = TrainConfig(
-    model_options={"width": 0.125, "image_size": 67, "init": "kaiming"},
+    model_options={"width": 0.125, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"},
     dataset_options={"num_images": 256, "image_size": 72, "num_classes": 4},
     val_options={"num_images": 64},
     epochs=3,
@@ -238,22 +242,24 @@ def test_the_device_side_augmentation_equals_the_host_path_for_a_seed():
 
     g = torch.Generator().manual_seed(5)
     images = torch.randint(0, 256, (6, 3, 40, 44), dtype=torch.uint8, generator=g)
-    mean = torch.tensor([0.4, 0.5, 0.6])
-    augment = _Augment(dataclasses.replace(FAST, augment="paper"), 32, images)
-    got = augment(images, mean, torch.Generator(device=CPU).manual_seed(7))
+    inputs = ModelInput.fit("paper", images)
+    augment = _Augment(dataclasses.replace(FAST, augment="paper"), 32, images, inputs)
+    got = augment(images, torch.Generator(device=CPU).manual_seed(7))
 
     host = torch.Generator().manual_seed(7)  # the same stream, drawn in the order the trainer draws
     top = torch.randint(0, 40 - 32 + 1, (6,), generator=host)
     left = torch.randint(0, 44 - 32 + 1, (6,), generator=host)
     flip = torch.rand(6, generator=host) < 0.5
     alpha = torch.randn(6, 3, generator=host) * FAST.pca_std
-    crops = []
+    crops, centred = [], []
+    mean_image = images.double().mean(0).float()  # Section 2: the mean image, removed before the crop
     for i in range(6):
         crop = TF.crop(images[i], int(top[i]), int(left[i]), 32, 32)
         crops.append(TF.horizontal_flip(crop) if flip[i] else crop)
-    x = to_input(torch.stack(crops), mean)
-    shift = (alpha * augment.eigenvalues) @ augment.eigenvectors.T
-    torch.testing.assert_close(got, x + shift.view(6, 3, 1, 1))
+        crop = TF.crop(images[i].float() - mean_image, int(top[i]), int(left[i]), 32, 32)
+        centred.append(TF.horizontal_flip(crop) if flip[i] else crop)
+    shift = 255 * (alpha * augment.eigenvalues) @ augment.eigenvectors.T  # in grey levels, the input's unit
+    torch.testing.assert_close(got, torch.stack(centred) + shift.view(6, 3, 1, 1))
 
     # the one-gather crop that a GPU runs gives the same crops as the CPU's per-image copies
     gathered = aug._gather_crops(images, top, left, flip, 32)

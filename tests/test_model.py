@@ -1,5 +1,7 @@
 """The presets of DESIGN.md, torchvision compatibility, initialisation and input checks."""
 
+import math
+
 import pytest
 import torch
 import torchvision
@@ -78,7 +80,7 @@ def test_224_input_with_cuda_convnet_rounding_gives_55():
     assert shapes["pool5"] == (256, 6, 6)
     # without the rounding rule PyTorch gives 54, and pool5 shrinks to 5x5 instead of 6x6
     plain = build_model("paper", image_size=224)
-    assert plain.feature_size(224) == 5 and plain.avgpool.output_size == (5, 5)
+    assert plain.feature_size(224) == 5 and isinstance(plain.avgpool, nn.Identity)  # the paper has no adaptive pool
     assert plain.features[0](torch.zeros(1, 3, 224, 224)).shape[-1] == 54
 
 
@@ -143,7 +145,7 @@ def small_model():
         (torch.randn(3, 99, 99), r"rank 4.*got rank 3.*unsqueeze"),
         (torch.randn(2, 1, 99, 99), r"3 colour channels"),
         (torch.randn(2, 99, 99, 3), r"3 colour channels.*permute"),
-        (torch.zeros(2, 3, 99, 99, dtype=torch.uint8), r"floating-point.*uint8.*/ 255"),
+        (torch.zeros(2, 3, 99, 99, dtype=torch.uint8), r"floating-point.*uint8.*ModelInput"),
         (torch.randn(2, 3, 32, 32), r"at least 67x67 pixels; got 32x32"),
     ],
 )
@@ -154,9 +156,44 @@ def test_forward_rejects_bad_input_with_clear_message(small_model, x, message):
 
 def test_min_input_size_is_exact():
     model = build_model("paper").eval()
-    assert model.min_input_size == 67
-    model(torch.randn(1, 3, 67, 67))  # the smallest that works
-    assert model.feature_size(66) == 0
+    assert model.min_input_size == 67 and model.feature_size(66) == 0 and model.feature_size(67) == 1
+    build_model("paper", image_size=67).eval()(torch.randn(1, 3, 67, 67))  # the smallest design that works
+    build_model("torchvision").eval()(torch.randn(1, 3, 63, 63))  # adaptive pooling takes any size from its minimum
+
+
+def test_the_paper_network_has_no_adaptive_pool_and_names_the_sizes_that_work():
+    """Section 3.5's layer sizes hold for one range of inputs; torchvision averages any pool5 map to 6x6."""
+    model = build_model("paper").eval()
+    assert isinstance(model.avgpool, nn.Identity) and "avgpool" not in dict(model.named_layers())
+    assert model.input_sizes == range(227, 259)
+    model(torch.randn(1, 3, 258, 227))
+    for side in (224, 259):
+        with pytest.raises(ValueError, match=r"sides lie in 227-258 pixels.*6x6.*got 224x224|got 259x259"):
+            model(torch.randn(1, 3, side, side))
+    assert isinstance(build_model("torchvision").avgpool, nn.AdaptiveAvgPool2d)
+    assert build_model("paper", image_size=67).input_sizes == range(67, 99)
+
+
+def test_dropout_sits_where_the_paper_puts_it_and_torchvision_keeps_its_order():
+    """Section 4.2 drops the outputs of fc6 and fc7 (Caffe's drop6/drop7 after relu6/relu7)."""
+    paper = [name for name, _ in build_model("paper").named_layers()][-7:]
+    assert paper == ["fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8"]
+    tv = [name for name, _ in build_model("torchvision").named_layers()][-7:]
+    assert tv == ["drop6", "fc6", "relu6", "drop7", "fc7", "relu7", "fc8"]
+    assert [type(m).__name__ for m in build_model("torchvision").classifier] == [
+        "Dropout", "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Linear"
+    ]  # fmt: skip
+
+
+def test_width_scaled_paper_init_keeps_each_layers_full_scale_std_times_fan_in():
+    small = build_model("paper", width=0.25, image_size=67, init="paper-width", num_classes=8)
+    full = small.full_scale_fan_ins()
+    for name, layer in small.named_layers():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            fan_in = layer.weight[0].numel()
+            expected = 0.01 * math.sqrt(full[name] / fan_in)
+            assert layer.weight.std().item() == pytest.approx(expected, rel=0.1), name
+    assert full["fc6"] == 9216 and small.classifier[0].in_features == 64  # 64 kernels at 1x1 vs 256 at 6x6
 
 
 def test_too_small_image_size_in_config():
@@ -166,7 +203,7 @@ def test_too_small_image_size_in_config():
 
 def test_kaiming_init_option_for_quick_runs():
     torch.manual_seed(0)
-    model = build_model("paper", init="kaiming")
+    model = build_model("paper", init="kaiming", input_convention="torchvision")
     conv1 = dict(model.named_layers())["conv1"]
     assert conv1.weight.std().item() == pytest.approx((2 / (3 * 11 * 11)) ** 0.5, rel=0.05)
     assert torch.all(conv1.bias == 0)

@@ -15,7 +15,9 @@ from alexnet.parallel import split_towers
 
 def _model(**kw):
     torch.manual_seed(0)
-    return build_model("paper", num_classes=10, width=0.25, image_size=67, init="kaiming", **kw)
+    return build_model(
+        "paper", num_classes=10, width=0.25, image_size=67, init="kaiming", input_convention="torchvision", **kw
+    )
 
 
 def test_split_towers_computes_what_the_grouped_model_computes():

@@ -20,7 +20,7 @@ from alexnet.checkpoint import CHECKPOINT_NAME, METRICS_NAME, RunFolder, Trainin
 from alexnet.train import TrainConfig, train
 
 TINY = TrainConfig(
-    model_options={"width": 0.125, "image_size": 67, "init": "kaiming"},
+    model_options={"width": 0.125, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"},
     dataset_options={"num_images": 96, "image_size": 72, "num_classes": 4},
     val_options={"num_images": 32},
     epochs=2,

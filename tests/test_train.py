@@ -23,7 +23,7 @@ from alexnet.train import (
 )
 
 TINY = TrainConfig(
-    model_options={"width": 0.125, "image_size": 67, "init": "kaiming"},
+    model_options={"width": 0.125, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"},
     dataset_options={"num_images": 192, "image_size": 72, "num_classes": 4},
     val_options={"num_images": 64},
     epochs=3,
@@ -175,6 +175,7 @@ def test_figure_3_and_4_helpers():
 
     matplotlib.use("Agg")
     from alexnet.evaluate import fc7_features, nearest_neighbours
+    from alexnet.inputs import ModelInput
     from alexnet.model import build_model
     from alexnet.plots import kernel_tiles, plot_kernels, plot_neighbours, plot_training
 
@@ -183,7 +184,7 @@ def test_figure_3_and_4_helpers():
     assert tiles.shape == (12, 11, 11, 3) and tiles.min() >= 0 and tiles.max() <= 1
     assert len(plot_kernels(model.features[0].weight, columns=6).axes) == 12
     images = torch.randint(0, 256, (5, 3, 72, 72), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    features = fc7_features(model, images, torch.full((3,), 0.5))
+    features = fc7_features(model, images, ModelInput.fit(model, images))
     assert features.shape == (5, model.config.hidden) and (features >= 0).all()
     idx, dist = nearest_neighbours(features[:2], features, k=3)
     assert idx[:, 0].tolist() == [0, 1] and torch.allclose(dist[:, 0], torch.zeros(2), atol=1e-3)
