@@ -49,6 +49,7 @@ INIT_WORDS = {  # --init in words, for the "this run" line
     "paper": "weights drawn from N(0, 0.01) (Section 5)",
     "pytorch": "PyTorch's default initialisation",
     "kaiming": "He et al. 2015 initialisation",
+    "paper-width": "N(0, 0.01) scaled by sqrt(full fan-in / fan-in) for the reduced width (not Section 5's)",
 }
 RUNS = Path("runs")  # where runs without --out get a new numbered folder
 
@@ -134,8 +135,9 @@ def _train_options(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--init",
         choices=INITS,
-        help="initialisation: paper is Section 5's N(0, 0.01), pytorch is PyTorch's default, kaiming is "
-        f"He et al. 2015 (default: {QUICK['init']} on synthetic data, otherwise the model's: {preset_inits})",
+        help="initialisation: paper is Section 5's N(0, 0.01), paper-width the same scaled to a reduced width's "
+        "fan-ins, pytorch is PyTorch's default, kaiming is He et al. 2015, fed standardised inputs "
+        f"(default: {QUICK['init']} on synthetic data, otherwise the model's: {preset_inits})",
     )
     t.add_argument(
         "--dropout",
@@ -299,8 +301,8 @@ def quick_config(args: argparse.Namespace | None = None):
         value = pick(getattr(args, key), key)
         if value is not None:
             model_options[key] = value
-    if synthetic and args.init is None:  # the quick default's pair (see QUICK); --init X keeps the model's inputs
-        model_options["input_convention"] = q["input_convention"]
+    if model_options.get("init") == "kaiming":  # He init comes with standardised inputs (see QUICK)
+        model_options["input_convention"] = QUICK["input_convention"]
     dataset_options: dict[str, Any] = {}
     val_options: dict[str, Any] = {}
     if synthetic:
@@ -345,7 +347,10 @@ def _scale_line(config) -> str:
     init = m.get("init", preset.init)
     init_words = INIT_WORDS.get(init, f"init {init}")
     if init == "kaiming" and config.dataset == "synthetic":
-        init_words += ", not Section 5's N(0, 0.01): the narrow network stays at chance with that"
+        init_words += (
+            ", not Section 5's N(0, 0.01): the narrow network stays at chance with that; inputs standardised "
+            "(torchvision's convention), not Section 2's raw 0-255 values minus the mean image, on which He init diverges"
+        )
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     crop = m.get("image_size", preset.image_size)
     if config.dataset == "synthetic":

@@ -247,7 +247,7 @@ class CachedImageDataset(ImageTensorDataset):
     """An :class:`ImageTensorDataset` whose images are memory-mapped from a decode-once cache file.
 
     ``files`` are the decoded files (relative to the tree), ``skipped`` the files that could not
-    be decoded, ``mean_rgb`` the images' mean RGB in [0, 1] (what Section 2 subtracts),
+    be decoded, ``mean_rgb`` the images' mean RGB in [0, 1] (a summary; Section 2 subtracts the mean image),
     ``cache_path`` the array file.
     """
 
