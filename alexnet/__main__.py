@@ -224,6 +224,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--compile", action=argparse.BooleanOptionalAction, help="include torch.compile rows (default: on a GPU only)"
     )
     d.add_argument("--out", help="also write the report as Markdown to this file (for benchmarks/RESULTS.md)")
+
+    from alexnet.claims import CLAIMS, TUNING_SEED
+
+    x = sub.add_parser(
+        "experiment",
+        help="rerun a mechanism chapter's experiment over seeds: effect, 95%% interval, verdict (quick: under 2 min)",
+    )
+    x.add_argument("name", choices=list(CLAIMS), help="the mechanism: " + ", ".join(CLAIMS))
+    x.add_argument("--seeds", type=int, default=3, help="number of reported seeds, at least 2")
+    x.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help=f"the seeds are K, K+1, ..., K+N-1; learning rates are tuned on seed {TUNING_SEED} alone",
+    )
+    x.add_argument("--full", action="store_true", help="the GPU version on CIFAR-10 or the full photos (downloads once)")
+    x.add_argument("--json", action="store_true", help="print one JSON object on standard output; progress on stderr")
     return parser
 
 
@@ -476,7 +493,27 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor_main(args.device, args.scale, args.compile, args.out)
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "summary": _summary, "bench": _bench, "doctor": _doctor}
+def _experiment(args: argparse.Namespace) -> int:
+    import json
+
+    from alexnet.claims import run_claim
+
+    result = run_claim(args.name, seeds=args.seeds, seed_offset=args.seed_offset, full=args.full, log=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print(result.summary())
+    return 0
+
+
+COMMANDS = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "summary": _summary,
+    "bench": _bench,
+    "doctor": _doctor,
+    "experiment": _experiment,
+}
 
 
 class _Terminated(KeyboardInterrupt):

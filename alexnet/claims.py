@@ -1,0 +1,425 @@
+"""The paper's claims about its mechanisms, each as an experiment with seeds and a computed verdict.
+
+One :class:`Claim` per mechanism chapter (Sections 3.1, 3.3, 3.4, 4.1, 4.2). A claim fixes its
+design before it is run: the data (chosen so that the mechanism has something to do), the
+networks of its arms, the budget at each scale, how learning rates are chosen, the metric and
+the direction the paper claims. :func:`run_claim` then
+
+1. picks each arm's learning rate by a small sweep on :data:`TUNING_SEED`, a seed that is never
+   reported, where the paper chose learning rates per network (Figure 1), and otherwise uses the
+   design's one learning rate;
+2. trains every arm on each reported seed (seed s draws the data, the initial weights, the order
+   of mini-batches and the dropout masks; the arms of one seed share all of them where their
+   layouts allow);
+3. measures the metric per arm and seed, and computes the paired effect, its 95% interval and the
+   verdict with :func:`alexnet.statistics.paired_effect`. No seed is dropped.
+
+``python -m alexnet experiment NAME`` runs the same function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from alexnet.data import ImageTensorDataset, load_dataset
+from alexnet.experiments import Budget, History, epochs_to_reach, fit, four_layer_net, seed_everything
+from alexnet.statistics import Effect, paired_effect
+
+__all__ = ["TUNING_SEED", "Claim", "ClaimResult", "CLAIMS", "run_claim", "claims_table"]
+
+TUNING_SEED = 10_000  # learning rates are chosen on this seed alone; it may not be among the reported seeds
+
+
+@dataclass(frozen=True)
+class Design:
+    """One scale of a claim's experiment: the data's options, the budget, the learning rates to try."""
+
+    data: dict
+    budget: Budget
+    lrs: tuple[float, ...]  # one value: that learning rate for every arm; several: a per-arm sweep
+    tune_epochs: int | None = None  # epochs of each sweep run (default: the budget's)
+
+    def describe(self) -> str:
+        lrs = f"lr {self.lrs[0]:g}" if len(self.lrs) == 1 else f"lr per arm from {{{', '.join(map(str, self.lrs))}}}"
+        return f"{self.budget.describe().split(', lr ')[0]}, {lrs}; data options {self.data}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of the paper and the experiment that tests it; ``arms`` lists the mechanism's arm first."""
+
+    name: str
+    section: str
+    claim: str  # the paper's claim, in our words, with its number
+    paper: str  # the paper's figure, for the claims table
+    metric: str
+    arms: dict[str, dict]
+    build: Callable[[dict, Budget, ImageTensorDataset], nn.Module]  # (arm options, budget, train) -> network
+    data: Callable[[dict, int], tuple[ImageTensorDataset, ImageTensorDataset]]  # (options, seed) -> splits
+    measure: Callable[[History, Budget], float]
+    quick: Design
+    full: Design
+    ratio: bool = False  # effect = baseline / mechanism - 1 (e.g. epochs), else a difference
+    larger_is_better: bool = False
+    unit: str = " points"
+    stop_below: float | None = None  # training may stop once the training error reaches this
+    eval_train: bool = False  # measure the training error in test mode after each epoch (for gaps)
+
+    @property
+    def mechanism(self) -> str:
+        return next(iter(self.arms))
+
+    @property
+    def baseline(self) -> str:
+        return list(self.arms)[1]
+
+    def design(self, full: bool) -> Design:
+        return self.full if full else self.quick
+
+
+@dataclass
+class ClaimResult:
+    """What :func:`run_claim` measured; :meth:`to_json` is the ``experiment --json`` object."""
+
+    claim: Claim
+    mode: str
+    seeds: list[int]
+    values: dict[str, list[float]]
+    effect: Effect
+    learning_rates: dict[str, float]
+    seconds: float
+    histories: dict[str, list[History]] = field(default_factory=dict, repr=False)
+    sweep: dict[str, dict[float, float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "experiment": self.claim.name,
+            "claim": self.claim.claim,
+            "mode": self.mode,
+            "seeds": self.seeds,
+            "metric": self.claim.metric,
+            "arms": self.values,
+            "effect": self.effect.effect,
+            "ci95": list(self.effect.ci95),
+            "verdict": self.effect.verdict,
+            "seconds": round(self.seconds, 1),
+        }
+
+    def summary(self) -> str:
+        """The verdict in a sentence, with the numbers it was computed from."""
+        c, e = self.claim, self.effect
+        means = ", ".join(f"{arm} {sum(v) / len(v):.3g}" for arm, v in self.values.items())
+        if c.ratio:
+            low, high = e.ci95
+            size = f"{c.baseline} / {c.mechanism} = {1 + e.effect:.2f} (95% interval {1 + low:.2f} to {1 + high:.2f})"
+        else:
+            size = e.describe(c.unit)
+        return f"{c.name} ({c.section}): {c.metric}, mean over {len(self.seeds)} seeds: {means}; {size}; verdict: {e.verdict}"
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def _say(log, *parts) -> None:
+    if log is not None:
+        print(*parts, file=log, flush=True)
+
+
+def _train_arm(claim: Claim, options: dict, data, budget: Budget, seed: int, lr: float) -> History:
+    train, val = data
+    budget = dataclasses.replace(budget, seed=seed, lr=lr)
+    seed_everything(seed)
+    model = claim.build(options, budget, train)
+    history = fit(model, train, val, budget, stop_below=claim.stop_below, eval_train=claim.eval_train)
+    history.model = model
+    return history
+
+
+def _score(claim: Claim, value: float) -> float:
+    return -value if claim.larger_is_better else value  # smaller is better
+
+
+def run_claim(name: str, seeds: int = 3, seed_offset: int = 0, full: bool = False, log=sys.stderr) -> ClaimResult:
+    """Run claim ``name`` on seeds ``seed_offset`` ... ``seed_offset + seeds - 1``; progress goes to ``log``."""
+    if name not in CLAIMS:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
+    if seeds < 2:
+        raise ValueError(f"--seeds must be at least 2 (an interval needs two), got {seeds}")
+    reported = list(range(seed_offset, seed_offset + seeds))
+    if seed_offset < 0 or TUNING_SEED in reported:
+        raise ValueError(f"the seeds must be non-negative and exclude the tuning seed {TUNING_SEED}, got {reported}")
+    claim, start = CLAIMS[name], time.perf_counter()
+    design = claim.design(full)
+    budget = design.budget
+    _say(log, f"{name}: {design.describe()}")
+    rates, sweep = {}, {}
+    if len(design.lrs) > 1:  # Figure 1: each network's learning rate chosen to train it as fast as possible
+        data = claim.data(design.data, TUNING_SEED)
+        tune = dataclasses.replace(budget, epochs=design.tune_epochs or budget.epochs)
+        for arm, options in claim.arms.items():
+            sweep[arm] = {}
+            for lr in design.lrs:
+                value = claim.measure(_train_arm(claim, options, data, tune, TUNING_SEED, lr), tune)
+                sweep[arm][lr] = value
+                _say(log, f"  tuning seed {TUNING_SEED}: {arm} at lr {lr:g}: {value:.4g}")
+            rates[arm] = min(design.lrs, key=lambda lr, arm=arm: _score(claim, sweep[arm][lr]))
+        _say(log, f"  chosen learning rates: {rates}")
+    else:
+        rates = {arm: design.lrs[0] for arm in claim.arms}
+    values = {arm: [] for arm in claim.arms}
+    histories = {arm: [] for arm in claim.arms}
+    for seed in reported:
+        data = claim.data(design.data, seed)
+        for arm, options in claim.arms.items():
+            history = _train_arm(claim, options, data, budget, seed, rates[arm])
+            histories[arm].append(history)
+            values[arm].append(claim.measure(history, budget))
+            _say(log, f"  seed {seed}: {arm}: {values[arm][-1]:.4g}")
+    mech, base = values[claim.mechanism], values[claim.baseline]
+    if claim.ratio:
+        effect = paired_effect([b / m - 1 for m, b in zip(mech, base, strict=True)], [0.0] * len(mech), True)
+    else:
+        effect = paired_effect(mech, base, claim.larger_is_better)
+    result = ClaimResult(
+        claim,
+        "full" if full else "quick",
+        reported,
+        values,
+        effect,
+        rates,
+        time.perf_counter() - start,
+        histories,
+        sweep,
+    )
+    _say(log, result.summary())
+    return result
+
+
+def claims_table(results: list[ClaimResult]) -> str:
+    """Every claim with the paper's number, ours, the interval, the verdict, seeds and mode, as a text table."""
+    from alexnet.experiments import format_table
+
+    rows = []
+    for r in results:
+        c, e = r.claim, r.effect
+        if c.ratio:
+            ours, ci = f"ratio {1 + e.effect:.2f}", f"[{1 + e.ci95[0]:.2f}, {1 + e.ci95[1]:.2f}]"
+        else:
+            scale = 100 if c.unit == " points" else 1
+            ours = f"{scale * e.effect:+.2f}{c.unit}"
+            ci = f"[{scale * e.ci95[0]:+.2f}, {scale * e.ci95[1]:+.2f}]"
+        rows.append([c.section, c.name, c.paper, ours, ci, e.verdict, f"{r.seeds[0]}-{r.seeds[-1]}", r.mode])
+    return format_table(["section", "claim", "paper", "ours", "95% interval", "verdict", "seeds", "mode"], rows)
+
+
+def result_json(result: ClaimResult) -> str:
+    return json.dumps(result.to_json())
+
+
+# ----------------------------------------------------------------------------- data, networks, metrics
+
+
+def _synthetic(options: dict, seed: int):
+    """Both splits of the synthetic shapes drawn with ``seed``; full mode reads CIFAR-10 instead."""
+    if options.get("dataset") == "cifar10":
+        from alexnet.experiments import load_data
+
+        size = options.get("image_size", 32)
+        return load_data(dataclasses.replace(_CIFAR_FULL, image_size=size))
+    opts = dict(options)
+    sizes = {"train": opts.pop("train_images"), "val": opts.pop("val_images")}
+    return tuple(load_dataset("synthetic", s, num_images=sizes[s], seed=seed, **opts) for s in ("train", "val"))
+
+
+def _four_layer(options: dict, budget: Budget, train=None) -> nn.Module:
+    return four_layer_net(num_classes=budget.num_classes, width=budget.width, image_size=budget.image_size, **options)
+
+
+def _alexnet(options: dict, budget: Budget, train=None) -> nn.Module:
+    from alexnet.model import build_model
+
+    he = {"init": "kaiming", "input_convention": "torchvision"}  # see experiments._HE_STANDARDISED
+    return build_model("paper", num_classes=budget.num_classes, width=budget.width, image_size=budget.image_size,
+                       **he, **options)  # fmt: skip
+
+
+def _epochs_to_25(history: History, budget: Budget) -> float:
+    """Figure 1's measure: epochs until the on-the-fly training error first reaches 25%; a run that never
+    does counts as the whole budget plus one epoch (so its ratio is understated, never overstated)."""
+    reached = epochs_to_reach(history.train_error, 0.25, start=1 - 1 / budget.num_classes)
+    return reached if reached is not None else budget.epochs + 1.0
+
+
+def _last_val_error(history: History, budget: Budget) -> float:
+    """Validation top-1 error, the mean of the last two epochs (less noisy than one)."""
+    return sum(history.val_error[-2:]) / len(history.val_error[-2:])
+
+
+def _gap(history: History, budget: Budget) -> float:
+    """Over-fitting: validation error minus training error measured in test mode, mean of the last two epochs."""
+    gaps = [v - t for v, t in zip(history.val_error, history.train_eval_error, strict=True)]
+    return sum(gaps[-2:]) / len(gaps[-2:])
+
+
+def _relit(images: torch.Tensor, seed: int) -> torch.Tensor:
+    """The same images under other light: each image's R, G and B multiplied by its own gain in [0.7, 1.4]."""
+    g = torch.Generator().manual_seed(seed)
+    gains = torch.exp((2 * torch.rand(len(images), 3, 1, 1, generator=g) - 1) * 0.35)
+    return (images.float() * gains).round().clamp(0, 255).to(torch.uint8)
+
+
+def _photo_patches(options: dict, seed: int):
+    """ "Which photo is this patch from?" (alexnet.data.photos); with ``relight``, the validation patches
+    are seen under a different light per patch (:func:`_relit`), the change Section 4.1's colour noise is for."""
+    opts = dict(options)
+    relight = opts.pop("relight", False)
+    per = {"train": opts.pop("train_patches"), "val": opts.pop("val_patches")}
+    train, val = (load_dataset("photos", s, patches_per_photo=per[s], seed=seed, **opts) for s in ("train", "val"))
+    if relight:
+        val = ImageTensorDataset(_relit(val.images, seed), val.labels, val.classes)
+    return train, val
+
+
+def _augmented_alexnet(options: dict, budget: Budget, train: ImageTensorDataset) -> nn.Module:
+    """The reduced AlexNet behind Section 4.1's augmentation layer; ``pca`` adds the colour noise."""
+    from alexnet.augment import Augment, rgb_eigen
+    from alexnet.inputs import ModelInput
+
+    opts = dict(options)
+    crop = opts.pop("crop_size")
+    eigen = rgb_eigen(train.images) if opts.pop("pca", False) else None
+    net = _alexnet({}, dataclasses.replace(budget, image_size=crop))
+    scale = ModelInput.fit(net, train.images).pixel_scale()  # colour noise in the input's own units
+    model = nn.Sequential(Augment(crop, **opts, eigen=eigen, scale=scale), net)
+    model.input_convention = net.config.input_convention  # what fit() feeds the Sequential
+    return model
+
+
+_SHAPES = dict(image_size=32, num_classes=8)
+_CIFAR_FULL = Budget(dataset="cifar10", train_images=None, val_images=None, num_classes=10, batch_size=128)
+
+CLAIMS: dict[str, Claim] = {
+    "relu": Claim(
+        name="relu",
+        section="3.1, Figure 1",
+        claim="a four-layer CNN with ReLUs reaches 25% training error six times faster than with tanh",
+        paper="6x fewer epochs",
+        metric="epochs to 25% training error",
+        arms={"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
+        build=_four_layer,
+        data=_synthetic,
+        measure=_epochs_to_25,
+        quick=Design(
+            dict(_SHAPES, train_images=1024, val_images=8),
+            Budget(train_images=1024, image_size=32, num_classes=8, epochs=8),
+            lrs=(0.001, 0.003, 0.01),
+            tune_epochs=6,
+        ),
+        full=Design(
+            dict(dataset="cifar10"), dataclasses.replace(_CIFAR_FULL, epochs=40), lrs=(0.001, 0.003, 0.01, 0.03)
+        ),
+        ratio=True,
+        unit="",
+        stop_below=0.25,
+    ),
+    "lrn": Claim(
+        name="lrn",
+        section="3.3",
+        claim="local response normalisation lowers the test error of a four-layer CNN on CIFAR-10 from 13% to 11%",
+        paper="-2 points (CIFAR-10)",
+        metric="validation top-1 error, mean of the last two epochs",
+        arms={"LRN": {"lrn": "before_pool"}, "no LRN": {"lrn": "none"}},
+        build=_four_layer,
+        data=_synthetic,
+        measure=_last_val_error,
+        quick=Design(
+            dict(_SHAPES, train_images=1024, val_images=512, contrast=1.0, random_hue=True),
+            Budget(train_images=1024, image_size=32, num_classes=8, epochs=5, weight_decay=5e-4),
+            lrs=(0.001,),
+        ),
+        full=Design(
+            dict(dataset="cifar10"), dataclasses.replace(_CIFAR_FULL, epochs=60, weight_decay=5e-4), lrs=(0.001,)
+        ),
+    ),
+    "pooling": Claim(
+        name="pooling",
+        section="3.4",
+        claim="overlapping pooling (z=3, s=2) lowers the error against z=2, s=2 and makes over-fitting slightly harder",
+        paper="-0.4 / -0.3 points (top-1 / top-5)",
+        metric="validation top-1 error, mean of the last two epochs",
+        arms={
+            "overlapping (z=3, s=2)": {"overlapping_pool": True},
+            "non-overlapping (z=2, s=2)": {"overlapping_pool": False},
+        },
+        build=_alexnet,
+        data=_synthetic,
+        measure=_last_val_error,
+        quick=Design(
+            dict(image_size=67, num_classes=8, train_images=512, val_images=512, random_hue=True, clutter=2),
+            Budget(train_images=512, image_size=67, num_classes=8, epochs=8, weight_decay=5e-4, width=0.25),
+            lrs=(0.01,),
+        ),
+        full=Design(
+            dict(dataset="cifar10", image_size=67),
+            dataclasses.replace(_CIFAR_FULL, image_size=67, epochs=30, weight_decay=5e-4, width=0.5),
+            lrs=(0.01,),
+        ),
+        eval_train=True,
+    ),
+    "augmentation": Claim(
+        name="augmentation",
+        section="4.1",
+        claim="random crops and reflections reduce over-fitting; without them the network overfits substantially",
+        paper="needed to avoid over-fitting (no number)",
+        metric="validation top-1 error, mean of the last two epochs (validation patches under other light)",
+        arms={
+            "crops + flips": {"crop_size": 67},
+            "none": {"crop_size": 67, "crop": False, "flip": False},
+            "crops + flips + PCA": {"crop_size": 67, "pca": True},
+        },
+        build=_augmented_alexnet,
+        data=_photo_patches,
+        measure=_last_val_error,
+        quick=Design(
+            dict(image_size=256, patch_size=77, train_patches=32, val_patches=32, relight=True),
+            Budget(image_size=77, num_classes=8, epochs=10, batch_size=32, weight_decay=5e-4, width=0.25),
+            lrs=(0.01,),
+        ),
+        full=Design(
+            dict(image_size=512, patch_size=146, train_patches=256, val_patches=64, relight=True),
+            Budget(image_size=146, num_classes=8, epochs=40, batch_size=64, weight_decay=5e-4, width=1.0),
+            lrs=(0.01,),
+        ),
+        eval_train=True,
+    ),
+    "dropout": Claim(
+        name="dropout",
+        section="4.2",
+        claim="without dropout the network overfits substantially; dropout on fc6 and fc7 narrows the train-validation gap",
+        paper="substantial over-fitting without it",
+        metric="validation minus training error (test mode), mean of the last two epochs",
+        arms={"dropout 0.5": {"dropout": 0.5}, "no dropout": {"dropout": 0.0}},
+        build=_alexnet,
+        data=_synthetic,
+        measure=_gap,
+        quick=Design(
+            dict(image_size=67, num_classes=8, train_images=512, val_images=512, random_hue=True, clutter=2),
+            Budget(train_images=512, image_size=67, num_classes=8, epochs=10, weight_decay=5e-4, width=0.25),
+            lrs=(0.01,),
+        ),
+        full=Design(
+            dict(dataset="cifar10", image_size=67),
+            dataclasses.replace(_CIFAR_FULL, image_size=67, epochs=60, weight_decay=5e-4, width=0.5),
+            lrs=(0.01,),
+        ),
+        eval_train=True,
+    ),
+}

@@ -1,0 +1,89 @@
+"""Is a claimed effect there? Paired differences over seeds, a 95% interval, and a verdict.
+
+Each mechanism experiment trains every arm once per seed, the arms of one seed sharing their
+data order and initial weights where the layouts allow (:func:`alexnet.experiments.compare`).
+The per-seed differences between two arms are therefore paired, and their mean with a Student-t
+interval is the effect (signed so that a positive value is the direction the paper claims). The
+verdict follows from the interval alone:
+
+* ``"shown"``: the interval lies above zero;
+* ``"opposite"``: it lies below zero;
+* ``"not shown"``: it contains zero (at this scale and with these seeds the data cannot tell).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["t_quantile_975", "Effect", "paired_effect", "verdict", "VERDICTS"]
+
+VERDICTS = ("shown", "not shown", "opposite")
+
+# Two-sided 95% critical values of Student's t, t_{0.975}(df), for df = 1 ... 30 (standard tables).
+_T975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t_quantile_975(df: int) -> float:
+    """t_{0.975} with ``df`` degrees of freedom: a table to 30, then the Cornish-Fisher expansion about z = 1.96."""
+    if df < 1:
+        raise ValueError(f"an interval needs at least 2 seeds (df >= 1), got df={df}")
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def verdict(ci95: Sequence[float]) -> str:
+    """``"shown"``, ``"not shown"`` or ``"opposite"`` from an interval of an effect signed towards the paper."""
+    low, high = ci95
+    if low > 0:
+        return "shown"
+    if high < 0:
+        return "opposite"
+    return "not shown"
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The mean of the per-seed differences, its 95% interval and the verdict."""
+
+    differences: tuple[float, ...]
+    effect: float
+    ci95: tuple[float, float]
+    verdict: str
+
+    def describe(self, unit: str = "") -> str:
+        """One sentence with the numbers, e.g. for a chapter's conclusion."""
+        low, high = self.ci95
+        return (
+            f"mean paired difference {self.effect:+.3g}{unit} over {len(self.differences)} seeds, "
+            f"95% interval [{low:+.3g}, {high:+.3g}]{unit}: {self.verdict}"
+        )
+
+
+def paired_effect(claimed: Sequence[float], baseline: Sequence[float], larger_is_better: bool = False) -> Effect:
+    """The effect of the paper's mechanism from one value per seed for each arm, in the same seed order.
+
+    ``claimed`` is the arm with the mechanism, ``baseline`` the arm without. With
+    ``larger_is_better=False`` (errors, epochs to a target) the paper's direction is a smaller
+    value, so each difference is ``baseline - claimed``; otherwise ``claimed - baseline``.
+    """
+    if len(claimed) != len(baseline):
+        raise ValueError(f"need one value per seed in both arms, got {len(claimed)} and {len(baseline)}")
+    values = [float(v) for v in (*claimed, *baseline)]
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("every per-seed value must be finite (a run that never reached its target needs a value)")
+    sign = 1.0 if larger_is_better else -1.0
+    diffs = tuple(sign * (float(c) - float(b)) for c, b in zip(claimed, baseline, strict=True))
+    n = len(diffs)
+    mean = sum(diffs) / n
+    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else math.nan
+    half = t_quantile_975(n - 1) * math.sqrt(var / n)
+    ci = (mean - half, mean + half)
+    return Effect(diffs, mean, ci, verdict(ci))

@@ -1,0 +1,90 @@
+"""The claims runner: seeds, tuning on a seed that is not reported, the JSON contract, the verdict."""
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from alexnet import claims
+from alexnet.__main__ import main
+from alexnet.claims import CLAIMS, TUNING_SEED, Design, claims_table, run_claim
+from alexnet.experiments import Budget
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """The ReLU claim shrunk to seconds: 64 images of 32 px, 2 epochs, a two-value learning-rate sweep."""
+    relu = CLAIMS["relu"]
+    quick = Design(
+        dict(image_size=32, num_classes=4, train_images=64, val_images=8),
+        Budget(train_images=64, image_size=32, num_classes=4, epochs=2, batch_size=32, width=0.25),
+        lrs=(0.001, 0.01),
+    )
+    monkeypatch.setitem(CLAIMS, "relu", dataclasses.replace(relu, quick=quick))
+    return CLAIMS["relu"]
+
+
+def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny):
+    seen = []
+    real = claims._train_arm
+
+    def spy(claim, options, data, budget, seed, lr):
+        seen.append((seed, lr))
+        return real(claim, options, data, budget, seed, lr)
+
+    claims._train_arm, saved = spy, claims._train_arm
+    try:
+        result = run_claim("relu", seeds=2, seed_offset=5, log=None)
+    finally:
+        claims._train_arm = saved
+    assert [s for s, _ in seen[:4]] == [TUNING_SEED] * 4  # 2 arms x 2 learning rates, on the tuning seed only
+    assert sorted({s for s, _ in seen[4:]}) == [5, 6] and len(seen) == 8
+    assert set(result.learning_rates) == {"ReLU", "tanh"} and all(lr in (0.001, 0.01) for lr in result.learning_rates.values())
+    assert result.seeds == [5, 6] and all(len(v) == 2 for v in result.values.values())
+    # the effect is the mean of tanh/ReLU - 1 over the seeds, and the verdict follows its interval
+    ratios = [t / r - 1 for r, t in zip(result.values["ReLU"], result.values["tanh"], strict=True)]
+    assert result.effect.effect == pytest.approx(sum(ratios) / 2)
+    low, high = result.effect.ci95
+    assert result.effect.verdict == ("shown" if low > 0 else "opposite" if high < 0 else "not shown")
+    assert "ratio" in claims_table([result]) and result.effect.verdict in claims_table([result])
+
+
+def test_experiment_json_is_one_object_on_stdout_with_the_contracts_keys(tiny, capsys):
+    assert main(["experiment", "relu", "--seeds", "2", "--seed-offset", "3", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 1
+    obj = json.loads(out)
+    assert set(obj) == {"experiment", "claim", "mode", "seeds", "metric", "arms", "effect", "ci95", "verdict", "seconds"}
+    assert obj["experiment"] == "relu" and obj["mode"] == "quick" and obj["seeds"] == [3, 4]
+    assert set(obj["arms"]) == {"ReLU", "tanh"} and obj["verdict"] in ("shown", "not shown", "opposite")
+    assert obj["ci95"][0] <= obj["effect"] <= obj["ci95"][1] and obj["seconds"] > 0
+    assert "tuning seed" in err and "seed 3" in err  # progress goes to stderr
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["experiment", "relu", "--seeds", "1"], "at least 2"),
+        (["experiment", "relu", "--seed-offset", str(TUNING_SEED - 1)], "exclude the tuning seed"),
+        (["experiment", "relu", "--seed-offset", "-1"], "non-negative"),
+    ],
+)
+def test_bad_seed_options_get_one_line(argv, message, capsys):
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize("name", list(CLAIMS))
+def test_every_claims_arms_build_and_take_a_batch_of_its_data(name):
+    claim = CLAIMS[name]
+    design = claim.quick
+    train, val = claim.data(design.data, 0)
+    assert len(train) >= design.budget.batch_size and val.images.dtype == torch.uint8
+    for options in claim.arms.values():
+        torch.manual_seed(0)
+        model = claim.build(options, design.budget, train)
+        history = claims.fit(model, train, val, dataclasses.replace(design.budget, epochs=1), max_steps=1)
+        assert history.steps == 1 and torch.isfinite(torch.tensor(history.train_loss[0]))
+    assert claim.mechanism != claim.baseline and claim.section and claim.metric

@@ -1,0 +1,40 @@
+"""The verdict of an experiment comes from a paired t interval over seeds."""
+
+import math
+
+import numpy as np
+import pytest
+
+from alexnet.statistics import paired_effect, t_quantile_975, verdict
+
+
+def test_the_interval_is_students_t_on_the_paired_differences():
+    claimed, baseline = [0.30, 0.28, 0.33, 0.31], [0.35, 0.36, 0.34, 0.38]
+    e = paired_effect(claimed, baseline)  # errors: smaller is the paper's direction
+    d = np.array(baseline) - np.array(claimed)
+    half = 3.182 * d.std(ddof=1) / math.sqrt(4)
+    assert e.effect == pytest.approx(d.mean())
+    assert e.ci95 == pytest.approx((d.mean() - half, d.mean() + half))
+    assert e.verdict == "shown" and e.ci95[0] > 0
+
+
+def test_the_sign_follows_the_papers_direction_and_each_verdict_can_come_out():
+    assert paired_effect([2.0, 2.1, 2.2], [1.0, 1.1, 1.0], larger_is_better=True).verdict == "shown"
+    assert paired_effect([2.0, 2.1, 2.2], [1.0, 1.1, 1.0]).verdict == "opposite"
+    assert paired_effect([1.0, 2.0, 0.5], [1.2, 1.1, 1.0]).verdict == "not shown"
+    assert verdict((0.1, 0.2)) == "shown" and verdict((-0.2, -0.1)) == "opposite" and verdict((-1, 1)) == "not shown"
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="one value per seed"):
+        paired_effect([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        paired_effect([1.0], [2.0])
+    with pytest.raises(ValueError, match="finite"):
+        paired_effect([1.0, math.inf], [2.0, 1.0])
+
+
+def test_t_quantiles_match_the_exact_values():
+    scipy = pytest.importorskip("scipy.stats")
+    for df in (1, 2, 4, 9, 29, 30, 31, 60, 200):
+        assert t_quantile_975(df) == pytest.approx(scipy.t.ppf(0.975, df), abs=2e-3)
