@@ -58,6 +58,7 @@ class TowerSplit(nn.Module):
         self.devices = [torch.device(d) for d in devices]
         self.exact = exact
         self.image_size = cfg.image_size
+        self.input_convention = cfg.input_convention  # fed as the grouped model is (alexnet.inputs.convention_of)
         self.layers = nn.ModuleList()
         keys = {id(m): k for k, m in model.named_modules()}
         split = False  # does each device hold only its own tower's maps (True) or all of them (False)?

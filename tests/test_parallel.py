@@ -104,3 +104,11 @@ def test_split_of_the_full_paper_network():
     assert got.shape == (1, 1000)
     assert torch.allclose(got, expected, atol=1e-4 * expected.abs().max().item())
     assert towers.tower_parameters(0) + towers.tower_parameters(1) == 60_965_224
+
+
+def test_the_towers_are_fed_as_the_grouped_model_is():
+    from alexnet.inputs import convention_of
+
+    for convention in ("paper", "torchvision"):
+        model = build_model("paper", num_classes=4, width=0.25, image_size=67, input_convention=convention)
+        assert convention_of(split_towers(model, ["cpu", "cpu"])) == convention
