@@ -33,7 +33,7 @@ from alexnet.data import ImageTensorDataset, load_dataset
 from alexnet.experiments import Budget, History, epochs_to_reach, fit, four_layer_net, seed_everything
 from alexnet.statistics import Effect, paired_effect
 
-__all__ = ["TUNING_SEED", "Claim", "ClaimResult", "CLAIMS", "run_claim", "claims_table"]
+__all__ = ["TUNING_SEED", "Claim", "ClaimResult", "CLAIMS", "run_claim", "claim_result", "claims_table"]
 
 TUNING_SEED = 10_000  # learning rates are chosen on this seed alone; it may not be among the reported seeds
 
@@ -221,8 +221,52 @@ def claims_table(results: list[ClaimResult]) -> str:
     return format_table(["section", "claim", "paper", "ours", "95% interval", "verdict", "seeds", "mode"], rows)
 
 
-def result_json(result: ClaimResult) -> str:
-    return json.dumps(result.to_json())
+def _fingerprint(name: str, seeds: list[int], full: bool) -> str:
+    """What a stored result depends on: the claim's design, the seeds, the code that runs it, torch's version."""
+    import hashlib
+    import inspect
+
+    from alexnet import data, experiments, inputs, model, statistics
+
+    text = repr((name, seeds, full, CLAIMS[name].design(full), torch.__version__))
+    for module in (sys.modules[__name__], data, experiments, inputs, model, statistics):
+        text += inspect.getsource(module)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def claim_result(
+    name: str, seeds: int = 3, seed_offset: int = 0, full: bool = False, store: str = "runs/claims", log=sys.stderr
+) -> ClaimResult:
+    """:func:`run_claim`, or the result a chapter stored from the very same run (same design, seeds and code).
+
+    The mechanism chapters store what they measured under ``store``; the results chapter then reads
+    the five results instead of training everything again. Anything that differs runs anew.
+    """
+    from pathlib import Path
+
+    reported = list(range(seed_offset, seed_offset + seeds))
+    key = _fingerprint(name, reported, full) if name in CLAIMS else ""
+    path = Path(store) / f"{name}-{'full' if full else 'quick'}-{key}.json"
+    if path.is_file():
+        try:
+            saved = json.loads(path.read_text())
+            values = {arm: [float(v) for v in vs] for arm, vs in saved["arms"].items()}
+            effect = Effect(tuple(saved["differences"]), saved["effect"], tuple(saved["ci95"]), saved["verdict"])
+            return ClaimResult(CLAIMS[name], saved["mode"], saved["seeds"], values, effect,
+                               saved["learning_rates"], saved["seconds"])  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged file: run again and replace it
+    result = run_claim(name, seeds, seed_offset, full, log)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        **result.to_json(),
+        "differences": list(result.effect.differences),
+        "learning_rates": result.learning_rates,
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record))
+    tmp.replace(path)
+    return result
 
 
 # ----------------------------------------------------------------------------- data, networks, metrics

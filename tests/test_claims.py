@@ -40,7 +40,9 @@ def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny):
         claims._train_arm = saved
     assert [s for s, _ in seen[:4]] == [TUNING_SEED] * 4  # 2 arms x 2 learning rates, on the tuning seed only
     assert sorted({s for s, _ in seen[4:]}) == [5, 6] and len(seen) == 8
-    assert set(result.learning_rates) == {"ReLU", "tanh"} and all(lr in (0.001, 0.01) for lr in result.learning_rates.values())
+    assert set(result.learning_rates) == {"ReLU", "tanh"} and all(
+        lr in (0.001, 0.01) for lr in result.learning_rates.values()
+    )
     assert result.seeds == [5, 6] and all(len(v) == 2 for v in result.values.values())
     # the effect is the mean of tanh/ReLU - 1 over the seeds, and the verdict follows its interval
     ratios = [t / r - 1 for r, t in zip(result.values["ReLU"], result.values["tanh"], strict=True)]
@@ -55,7 +57,18 @@ def test_experiment_json_is_one_object_on_stdout_with_the_contracts_keys(tiny, c
     out, err = capsys.readouterr()
     assert len(out.strip().splitlines()) == 1
     obj = json.loads(out)
-    assert set(obj) == {"experiment", "claim", "mode", "seeds", "metric", "arms", "effect", "ci95", "verdict", "seconds"}
+    assert set(obj) == {
+        "experiment",
+        "claim",
+        "mode",
+        "seeds",
+        "metric",
+        "arms",
+        "effect",
+        "ci95",
+        "verdict",
+        "seconds",
+    }
     assert obj["experiment"] == "relu" and obj["mode"] == "quick" and obj["seeds"] == [3, 4]
     assert set(obj["arms"]) == {"ReLU", "tanh"} and obj["verdict"] in ("shown", "not shown", "opposite")
     assert obj["ci95"][0] <= obj["effect"] <= obj["ci95"][1] and obj["seconds"] > 0
@@ -88,3 +101,15 @@ def test_every_claims_arms_build_and_take_a_batch_of_its_data(name):
         history = claims.fit(model, train, val, dataclasses.replace(design.budget, epochs=1), max_steps=1)
         assert history.steps == 1 and torch.isfinite(torch.tensor(history.train_loss[0]))
     assert claim.mechanism != claim.baseline and claim.section and claim.metric
+
+
+def test_a_stored_result_is_read_back_only_for_the_same_run(tiny, tmp_path, monkeypatch):
+    first = claims.claim_result("relu", seeds=2, store=str(tmp_path), log=None)
+    assert len(list(tmp_path.iterdir())) == 1
+    monkeypatch.setattr(claims, "run_claim", lambda *a, **k: pytest.fail("ran again"))
+    again = claims.claim_result("relu", seeds=2, store=str(tmp_path), log=None)
+    assert (
+        again.values == first.values and again.effect == first.effect and again.learning_rates == first.learning_rates
+    )
+    with pytest.raises(pytest.fail.Exception, match="ran again"):
+        claims.claim_result("relu", seeds=2, seed_offset=1, store=str(tmp_path), log=None)  # other seeds: a new run
