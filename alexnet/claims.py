@@ -67,6 +67,8 @@ class Claim:
     measure: Callable[[History, Budget], float]
     quick: Design
     full: Design
+    why: str = ""  # why this data: what the mechanism has to do on it
+    paper_scale: str = ""  # the paper's experiment, to print next to ours
     ratio: bool = False  # effect = baseline / mechanism - 1 (e.g. epochs), else a difference
     larger_is_better: bool = False
     unit: str = " points"
@@ -83,6 +85,33 @@ class Claim:
 
     def design(self, full: bool) -> Design:
         return self.full if full else self.quick
+
+    def describe(self, full: bool = False, seeds: int = 3, seed_offset: int = 0) -> str:
+        """The design, written before the run: what a chapter prints above its experiment."""
+        d = self.design(full)
+        if len(d.lrs) > 1:
+            lr = (
+                f"chosen per arm (as Figure 1 did) from {', '.join(map(str, d.lrs))} by a sweep of "
+                f"{d.tune_epochs or d.budget.epochs} epochs on seed {TUNING_SEED}, which is not reported"
+            )
+        else:
+            lr = f"{d.lrs[0]:g} for every arm (the paper chose none per arm here)"
+        shown = (f"the 95% interval of the mean of {self.baseline}/{self.mechanism} - 1 lies above 0"
+                 if self.ratio else f"the 95% interval of the mean paired difference ({self.baseline} minus "
+                 f"{self.mechanism}{', reversed' if self.larger_is_better else ''}) lies above 0")  # fmt: skip
+        lines = [
+            f"claim ({self.section}): {self.claim}",
+            f"paper's experiment: {self.paper_scale}",
+            f"ours ({'full' if full else 'quick'} mode): {d.describe()}",
+            f"why this data: {self.why}",
+            f"arms: {', '.join(f'{a} {o}' for a, o in self.arms.items())}",
+            f"metric: {self.metric}",
+            f"learning rate: {lr}",
+            f"seeds: {', '.join(str(s) for s in range(seed_offset, seed_offset + seeds))} (each draws the data, "
+            "the initial weights, the batch order and the dropout masks; the arms of a seed share them)",
+            f"shown if {shown}; opposite if it lies below 0; otherwise not shown",
+        ]
+        return "\n".join(lines)
 
 
 @dataclass
@@ -147,8 +176,13 @@ def _score(claim: Claim, value: float) -> float:
     return -value if claim.larger_is_better else value  # smaller is better
 
 
-def run_claim(name: str, seeds: int = 3, seed_offset: int = 0, full: bool = False, log=sys.stderr) -> ClaimResult:
-    """Run claim ``name`` on seeds ``seed_offset`` ... ``seed_offset + seeds - 1``; progress goes to ``log``."""
+def run_claim(
+    name: str, seeds: int = 3, seed_offset: int = 0, full: bool = False, log=sys.stderr, store: str | None = None
+) -> ClaimResult:
+    """Run claim ``name`` on seeds ``seed_offset`` ... ``seed_offset + seeds - 1``; progress goes to ``log``.
+
+    With ``store`` (a folder), the result is also written there for :func:`claim_result` to read back.
+    """
     if name not in CLAIMS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
     if seeds < 2:
@@ -201,6 +235,8 @@ def run_claim(name: str, seeds: int = 3, seed_offset: int = 0, full: bool = Fals
         sweep,
     )
     _say(log, result.summary())
+    if store is not None:
+        _store(result, store, seed_offset)
     return result
 
 
@@ -242,11 +278,9 @@ def claim_result(
     The mechanism chapters store what they measured under ``store``; the results chapter then reads
     the five results instead of training everything again. Anything that differs runs anew.
     """
-    from pathlib import Path
-
-    reported = list(range(seed_offset, seed_offset + seeds))
-    key = _fingerprint(name, reported, full) if name in CLAIMS else ""
-    path = Path(store) / f"{name}-{'full' if full else 'quick'}-{key}.json"
+    if name not in CLAIMS:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
+    path = _path(store, name, list(range(seed_offset, seed_offset + seeds)), full)
     if path.is_file():
         try:
             saved = json.loads(path.read_text())
@@ -256,7 +290,17 @@ def claim_result(
                                saved["learning_rates"], saved["seconds"])  # fmt: skip
         except (ValueError, KeyError, TypeError):
             pass  # a damaged file: run again and replace it
-    result = run_claim(name, seeds, seed_offset, full, log)
+    return run_claim(name, seeds, seed_offset, full, log, store=store)
+
+
+def _path(store: str, name: str, seeds: list[int], full: bool):
+    from pathlib import Path
+
+    return Path(store) / f"{name}-{'full' if full else 'quick'}-{_fingerprint(name, seeds, full)}.json"
+
+
+def _store(result: ClaimResult, store: str, seed_offset: int) -> None:
+    path = _path(store, result.claim.name, result.seeds, result.mode == "full")
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         **result.to_json(),
@@ -265,8 +309,7 @@ def claim_result(
     }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record))
-    tmp.replace(path)
-    return result
+    tmp.replace(path)  # whole or not at all
 
 
 # ----------------------------------------------------------------------------- data, networks, metrics
@@ -360,6 +403,11 @@ CLAIMS: dict[str, Claim] = {
         claim="a four-layer CNN with ReLUs reaches 25% training error six times faster than with tanh",
         paper="6x fewer epochs",
         metric="epochs to 25% training error",
+        why=(
+            "Figure 1 measures how fast training error falls, not generalisation: any task the net learns in a few "
+            "epochs will do; the shapes with their class hue are learnable in the budget at every learning rate tried"
+        ),
+        paper_scale="CIFAR-10, 50,000 images of 32 px, 10 classes; the four-layer net; ~6 vs ~36 epochs to 25%",
         arms={"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
         build=_four_layer,
         data=_synthetic,
@@ -383,6 +431,12 @@ CLAIMS: dict[str, Claim] = {
         claim="local response normalisation lowers the test error of a four-layer CNN on CIFAR-10 from 13% to 11%",
         paper="-2 points (CIFAR-10)",
         metric="validation top-1 error, mean of the last two epochs",
+        why=(
+            "a brightness normalisation has something to do when the images' brightness and contrast vary: each image's "
+            "contrast is scaled by 0.5-2x and its brightness shifted, with distractor blobs; raw 0-255 inputs minus the "
+            "mean image (Section 2), so that alpha * sum(a^2) is not negligible next to k"
+        ),
+        paper_scale="CIFAR-10, 50,000 training images, the four-layer net; test error 13% without, 11% with LRN",
         arms={"LRN": {"lrn": "before_pool"}, "no LRN": {"lrn": "none"}},
         build=_four_layer,
         data=_synthetic,
@@ -400,6 +454,11 @@ CLAIMS: dict[str, Claim] = {
         name="pooling",
         section="3.4",
         claim="overlapping pooling (z=3, s=2) lowers the error against z=2, s=2 and makes over-fitting slightly harder",
+        why=(
+            "an over-fitting regime (256 training images, distractor blobs, contrast varying per image), since the "
+            "paper's second claim is that overlapping pooling makes over-fitting harder"
+        ),
+        paper_scale="ImageNet (ILSVRC-2010), the full network; top-1/top-5 error 0.4/0.3 points lower",
         paper="-0.4 / -0.3 points (top-1 / top-5)",
         metric="validation top-1 error, mean of the last two epochs",
         arms={
@@ -425,6 +484,12 @@ CLAIMS: dict[str, Claim] = {
         name="augmentation",
         section="4.1",
         claim="random crops and reflections reduce over-fitting; without them the network overfits substantially",
+        why=(
+            "real photographs with few training patches (32 per photo), so that a network can memorise them; the "
+            "validation patches come from other quadrants of the photos and are seen under another light (each "
+            "patch's R, G, B scaled by 0.7-1.4x), the change of illumination that the PCA colour noise is for"
+        ),
+        paper_scale="ImageNet, 1.2 million images at 256 px cropped to 224, 90 epochs; no figure without augmentation",
         paper="needed to avoid over-fitting (no number)",
         metric="validation top-1 error, mean of the last two epochs (validation patches under other light)",
         arms={
@@ -451,6 +516,11 @@ CLAIMS: dict[str, Claim] = {
         name="dropout",
         section="4.2",
         claim="without dropout the network overfits substantially; dropout on fc6 and fc7 narrows the train-validation gap",
+        why=(
+            "an over-fitting regime (256 training images, distractor blobs, contrast varying per image): with little "
+            "data the plain network's training error falls far below its validation error"
+        ),
+        paper_scale="ImageNet, 1.2 million images, the full network with dropout 0.5 on fc6 and fc7; no figure without",
         paper="substantial over-fitting without it",
         metric="validation minus training error (test mode), mean of the last two epochs",
         arms={"dropout 0.5": {"dropout": 0.5}, "no dropout": {"dropout": 0.0}},

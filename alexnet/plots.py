@@ -68,6 +68,40 @@ def plot_curves(
     return fig
 
 
+def plot_band(
+    runs: Mapping[str, Sequence[History]],
+    key: str = "val_error",
+    target: float | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Per arm, the mean over seeds of ``key`` (an error in [0, 1], in %) against epochs, with a band from
+    the lowest to the highest seed. Runs stopped early (at a target) count only while they all ran."""
+    if not runs:
+        raise ValueError("plot_band needs at least one arm")
+    fig, ax = _axes(ax)
+    for i, (name, histories) in enumerate(runs.items()):
+        series = [getattr(h, key) for h in histories]
+        if not series or not all(series):
+            raise ValueError(f"arm {name!r} has no values for {key!r}")
+        epochs = min(len(s) for s in series)
+        values = torch.tensor([s[:epochs] for s in series]) * 100
+        x = list(range(1, epochs + 1))
+        (line,) = ax.plot(
+            x, values.mean(0), _STYLES[i % len(_STYLES)], marker="o", label=f"{name} ({len(series)} seeds)"
+        )
+        ax.fill_between(x, values.min(0).values, values.max(0).values, color=line.get_color(), alpha=0.2)
+    if target is not None:
+        ax.axhline(100 * target, color="grey", linewidth=0.8, label=f"{100 * target:g}%")
+    ax.set_xlabel("epochs")
+    ax.set_ylabel(key.replace("_", " ") + " (%)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
 def plot_activations(names: Sequence[str] = ("sigmoid", "tanh", "relu"), limit: float = 6.0) -> Figure:
     """Each activation and its derivative on [-limit, limit]: where the saturating ones stop passing gradient."""
     unknown = [n for n in names if n not in ACTIVATION_FUNCTIONS]
