@@ -239,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help=f"the seeds are K, K+1, ..., K+N-1; learning rates are tuned on seed {TUNING_SEED} alone",
     )
-    x.add_argument("--full", action="store_true", help="the GPU version on CIFAR-10 or the full photos (downloads once)")
+    x.add_argument(
+        "--full", action="store_true", help="the GPU version on CIFAR-10 or the full photos (downloads once)"
+    )
     x.add_argument("--json", action="store_true", help="print one JSON object on standard output; progress on stderr")
     return parser
 

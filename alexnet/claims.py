@@ -145,12 +145,16 @@ class ClaimResult:
     def summary(self) -> str:
         """The verdict in a sentence, with the numbers it was computed from."""
         c, e = self.claim, self.effect
-        means = ", ".join(f"{arm} {sum(v) / len(v):.3g}" for arm, v in self.values.items())
+        percent = c.unit == " points"  # errors and gaps are fractions, shown in %
+        means = ", ".join(
+            f"{arm} {100 * sum(v) / len(v):.2f}%" if percent else f"{arm} {sum(v) / len(v):.3g}"
+            for arm, v in self.values.items()
+        )
         if c.ratio:
             low, high = e.ci95
             size = f"{c.baseline} / {c.mechanism} = {1 + e.effect:.2f} (95% interval {1 + low:.2f} to {1 + high:.2f})"
         else:
-            size = e.describe(c.unit)
+            size = e.describe(c.unit, scale=100 if c.unit == " points" else 1)  # errors are fractions
         return f"{c.name} ({c.section}): {c.metric}, mean over {len(self.seeds)} seeds: {means}; {size}; verdict: {e.verdict}"
 
 
@@ -518,7 +522,7 @@ CLAIMS: dict[str, Claim] = {
         claim="without dropout the network overfits substantially; dropout on fc6 and fc7 narrows the train-validation gap",
         why=(
             "an over-fitting regime (256 training images, distractor blobs, contrast varying per image): with little "
-            "data the plain network's training error falls far below its validation error"
+            "data the plain network's training error falls below its validation error"
         ),
         paper_scale="ImageNet, 1.2 million images, the full network with dropout 0.5 on fc6 and fc7; no figure without",
         paper="substantial over-fitting without it",

@@ -58,11 +58,11 @@ class Effect:
     ci95: tuple[float, float]
     verdict: str
 
-    def describe(self, unit: str = "") -> str:
-        """One sentence with the numbers, e.g. for a chapter's conclusion."""
-        low, high = self.ci95
+    def describe(self, unit: str = "", scale: float = 1.0) -> str:
+        """One sentence with the numbers (multiplied by ``scale``, e.g. 100 for errors in points)."""
+        low, high = (scale * v for v in self.ci95)
         return (
-            f"mean paired difference {self.effect:+.3g}{unit} over {len(self.differences)} seeds, "
+            f"mean paired difference {scale * self.effect:+.3g}{unit} over {len(self.differences)} seeds, "
             f"95% interval [{low:+.3g}, {high:+.3g}]{unit}: {self.verdict}"
         )
 
