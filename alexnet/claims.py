@@ -48,8 +48,12 @@ class Design:
     tune_epochs: int | None = None  # epochs of each sweep run (default: the budget's)
 
     def describe(self) -> str:
+        b = self.budget
         lrs = f"lr {self.lrs[0]:g}" if len(self.lrs) == 1 else f"lr per arm from {{{', '.join(map(str, self.lrs))}}}"
-        return f"{self.budget.describe().split(', lr ')[0]}, {lrs}; data options {self.data}"
+        return (
+            f"data {self.data}; {b.epochs} epochs, batch {b.batch_size}, {lrs}, momentum {b.momentum}, "
+            f"weight decay {b.weight_decay}, network width x{b.width}"
+        )
 
 
 @dataclass(frozen=True)
@@ -386,7 +390,7 @@ def _augmented_alexnet(options: dict, budget: Budget, train: ImageTensorDataset)
     from alexnet.inputs import ModelInput
 
     opts = dict(options)
-    crop = opts.pop("crop_size")
+    crop = round(budget.image_size * 224 / 256)  # Section 4.1's ratio of crop to image side: 77 -> 67, 146 -> 128
     eigen = rgb_eigen(train.images) if opts.pop("pca", False) else None
     net = _alexnet({}, dataclasses.replace(budget, image_size=crop))
     scale = ModelInput.fit(net, train.images).pixel_scale()  # colour noise in the input's own units
@@ -497,9 +501,9 @@ CLAIMS: dict[str, Claim] = {
         paper="needed to avoid over-fitting (no number)",
         metric="validation top-1 error, mean of the last two epochs (validation patches under other light)",
         arms={
-            "crops + flips": {"crop_size": 67},
-            "none": {"crop_size": 67, "crop": False, "flip": False},
-            "crops + flips + PCA": {"crop_size": 67, "pca": True},
+            "crops + flips": {},
+            "none": {"crop": False, "flip": False},
+            "crops + flips + PCA": {"pca": True},
         },
         build=_augmented_alexnet,
         data=_photo_patches,
