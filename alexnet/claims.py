@@ -250,8 +250,6 @@ def run_claim(
 
 def claims_table(results: list[ClaimResult]) -> str:
     """Every claim with the paper's number, ours, the interval, the verdict, seeds and mode, as a text table."""
-    from alexnet.experiments import format_table
-
     rows = []
     for r in results:
         c, e = r.claim, r.effect
@@ -262,7 +260,13 @@ def claims_table(results: list[ClaimResult]) -> str:
             ours = f"{scale * e.effect:+.2f}{c.unit}"
             ci = f"[{scale * e.ci95[0]:+.2f}, {scale * e.ci95[1]:+.2f}]"
         rows.append([c.section, c.name, c.paper, ours, ci, e.verdict, f"{r.seeds[0]}-{r.seeds[-1]}", r.mode])
-    return format_table(["section", "claim", "paper", "ours", "95% interval", "verdict", "seeds", "mode"], rows)
+    header = ["section", "claim", "paper", "ours", "95% interval", "verdict", "seeds", "mode"]
+    table = [header, *rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    note = "(effects are signed so that a positive value is the paper's direction)"
+    return "\n".join([*lines, note])
 
 
 def _fingerprint(name: str, seeds: list[int], full: bool) -> str:
@@ -409,7 +413,7 @@ CLAIMS: dict[str, Claim] = {
         name="relu",
         section="3.1, Figure 1",
         claim="a four-layer CNN with ReLUs reaches 25% training error six times faster than with tanh",
-        paper="6x fewer epochs",
+        paper="ratio ~6 (Figure 1)",
         metric="epochs to 25% training error",
         why=(
             "Figure 1 measures how fast training error falls, not generalisation: any task the net learns in a few "
@@ -437,7 +441,7 @@ CLAIMS: dict[str, Claim] = {
         name="lrn",
         section="3.3",
         claim="local response normalisation lowers the test error of a four-layer CNN on CIFAR-10 from 13% to 11%",
-        paper="-2 points (CIFAR-10)",
+        paper="+2 points (CIFAR-10, 13% -> 11%)",
         metric="validation top-1 error, mean of the last two epochs",
         why=(
             "a brightness normalisation has something to do when the images' brightness and contrast vary: each image's "
@@ -467,7 +471,7 @@ CLAIMS: dict[str, Claim] = {
             "paper's second claim is that overlapping pooling makes over-fitting harder"
         ),
         paper_scale="ImageNet (ILSVRC-2010), the full network; top-1/top-5 error 0.4/0.3 points lower",
-        paper="-0.4 / -0.3 points (top-1 / top-5)",
+        paper="+0.4 / +0.3 points (top-1 / top-5)",
         metric="validation top-1 error, mean of the last two epochs",
         arms={
             "overlapping (z=3, s=2)": {"overlapping_pool": True},
