@@ -173,12 +173,21 @@ def test_sigterm_during_training_and_ctrl_c_during_start_up_in_a_real_process(tm
     assert load_checkpoint(out)["epoch"] >= 1
     assert [r["epoch"] for r in read_metrics(out)] == list(range(1, load_checkpoint(out)["epoch"] + 1))
 
-    start = _spawn(["train", "--out", str(tmp_path / "other"), *CLI_TINY], tmp_path)
-    time.sleep(1.0)  # the interpreter is up and importing torch
-    start.send_signal(signal.SIGINT)
-    _, err = start.communicate(timeout=60)
-    assert start.returncode == 130, err.decode()
-    assert len(err.decode().strip().splitlines()) == 1 and "interrupted" in err.decode()
+    # Ctrl-C while the interpreter imports torch. A signal that lands in the interpreter's own start-up or
+    # shutdown machinery (before main() runs, or in a finaliser) is outside the package's hands, so the test
+    # allows three tries; whatever happens, nothing may print a traceback.
+    codes = []
+    for attempt in range(3):
+        start = _spawn(["train", "--out", str(tmp_path / f"other{attempt}"), *CLI_TINY], tmp_path)
+        time.sleep(1.0)  # the interpreter is up and importing torch
+        start.send_signal(signal.SIGINT)
+        _, err = start.communicate(timeout=60)
+        assert "Traceback" not in err.decode(), err.decode()
+        codes.append(start.returncode)
+        if start.returncode == 130:
+            assert len(err.decode().strip().splitlines()) == 1 and "interrupted" in err.decode()
+            break
+    assert codes[-1] == 130, f"exit statuses {codes}, expected 130 (interrupted) on one of three tries"
 
 
 def test_metrics_file_damage_is_one_line(tmp_path):
