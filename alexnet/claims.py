@@ -327,6 +327,12 @@ def _store(result: ClaimResult, store: str, seed_offset: int) -> None:
 # ----------------------------------------------------------------------------- data, networks, metrics
 
 
+def _reduced_cifar(epochs: int) -> Design:
+    """Full mode for the reduced AlexNet: CIFAR-10 resized to 67 px, width 0.5, lr 0.01."""
+    budget = dataclasses.replace(_CIFAR_FULL, image_size=67, epochs=epochs, weight_decay=5e-4, width=0.5)
+    return Design(dict(dataset="cifar10", image_size=67), budget, lrs=(0.01,))
+
+
 def _synthetic(options: dict, seed: int):
     """Both splits of the synthetic shapes drawn with ``seed``; full mode reads CIFAR-10 instead."""
     if options.get("dataset") == "cifar10":
@@ -406,6 +412,11 @@ def _augmented_alexnet(options: dict, budget: Budget, train: ImageTensorDataset)
 _SHAPES = dict(image_size=32, num_classes=8)
 # an over-fitting regime: few training images, distractor blobs and a contrast that varies per image
 _SMALL_DATA = dict(image_size=67, num_classes=8, train_images=256, val_images=512, clutter=3, contrast=0.5)
+_OVERFIT_QUICK = Design(  # the reduced AlexNet in the over-fitting regime (pooling and dropout)
+    dict(_SMALL_DATA),
+    Budget(train_images=256, image_size=67, num_classes=8, epochs=10, weight_decay=5e-4, width=0.25),
+    lrs=(0.01,),
+)
 _CIFAR_FULL = Budget(dataset="cifar10", train_images=None, val_images=None, num_classes=10, batch_size=128)
 
 CLAIMS: dict[str, Claim] = {
@@ -480,16 +491,8 @@ CLAIMS: dict[str, Claim] = {
         build=_alexnet,
         data=_synthetic,
         measure=_last_val_error,
-        quick=Design(
-            dict(_SMALL_DATA),
-            Budget(train_images=256, image_size=67, num_classes=8, epochs=10, weight_decay=5e-4, width=0.25),
-            lrs=(0.01,),
-        ),
-        full=Design(
-            dict(dataset="cifar10", image_size=67),
-            dataclasses.replace(_CIFAR_FULL, image_size=67, epochs=30, weight_decay=5e-4, width=0.5),
-            lrs=(0.01,),
-        ),
+        quick=_OVERFIT_QUICK,
+        full=_reduced_cifar(epochs=30),
         eval_train=True,
     ),
     "augmentation": Claim(
@@ -539,16 +542,8 @@ CLAIMS: dict[str, Claim] = {
         build=_alexnet,
         data=_synthetic,
         measure=_gap,
-        quick=Design(
-            dict(_SMALL_DATA),
-            Budget(train_images=256, image_size=67, num_classes=8, epochs=10, weight_decay=5e-4, width=0.25),
-            lrs=(0.01,),
-        ),
-        full=Design(
-            dict(dataset="cifar10", image_size=67),
-            dataclasses.replace(_CIFAR_FULL, image_size=67, epochs=60, weight_decay=5e-4, width=0.5),
-            lrs=(0.01,),
-        ),
+        quick=_OVERFIT_QUICK,
+        full=_reduced_cifar(epochs=60),
         eval_train=True,
     ),
 }
