@@ -32,7 +32,6 @@ __all__ = [
     "rgb_eigen",
     "pca_lighting",
     "Augment",
-    "CHAPTER_RUNS",
 ]
 
 
@@ -254,16 +253,3 @@ class Augment(nn.Module):
 
     def extra_repr(self) -> str:
         return f"size={self.size}, crop={self.crop}, flip={self.flip}, lighting={self.lighting}, std={self.std}"
-
-
-# The experiment of book/06_augmentation.ipynb at both scales (the chapter picks one with
-# alexnet.mode.pick; a unit test runs one step of the full one on a CPU so that it cannot rot):
-# "which photo did this patch come from?" on alexnet.data.photos, patches cut at ``patch_size``
-# and cropped to ``crop_size`` (the paper's 224/256 = 0.875 ratio), the paper's network at
-# ``width``, SGD with momentum 0.9 and weight decay 5e-4 (Section 5).
-CHAPTER_RUNS = {
-    "quick": dict(photo_size=256, patch_size=77, crop_size=67, train_patches=32, val_patches=32,
-                  width=0.25, epochs=12, batch_size=32, lr=0.01, weight_decay=5e-4),
-    "full": dict(photo_size=512, patch_size=146, crop_size=128, train_patches=256, val_patches=64,
-                 width=1.0, epochs=40, batch_size=64, lr=0.01, weight_decay=5e-4),
-}  # fmt: skip

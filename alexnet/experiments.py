@@ -37,8 +37,6 @@ from alexnet.lrn import LocalResponseNorm
 
 __all__ = [
     "four_layer_net",
-    "Experiment",
-    "EXPERIMENTS",
     "LRN_PLACES",
     "Budget",
     "load_data",
@@ -512,104 +510,7 @@ def activation_and_gradient(name: str, x: torch.Tensor) -> tuple[torch.Tensor, t
     return y.detach(), grad
 
 
-# ----------------------------------------------------------------------------- the chapters' experiments
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """One chapter's ablation: a network builder, its arms, and a quick and a full budget.
-
-    Quick mode (CPU, CI) and full mode (GPU) run the same :meth:`run` with ``pick(quick, full)``;
-    a unit test runs every experiment's full budget for one step so that it cannot rot.
-    """
-
-    name: str
-    builder: Callable[..., nn.Module]
-    arms: dict[str, dict]
-    quick: Budget
-    full: Budget
-    common: dict = field(default_factory=dict)
-
-    def model_options(self, budget: Budget) -> dict:
-        """The builder's options for ``budget``: ``common`` plus classes, width and image size."""
-        return {
-            **self.common,
-            "num_classes": budget.num_classes,
-            "width": budget.width,
-            "image_size": budget.image_size,
-        }
-
-    def run(self, train: ImageTensorDataset, val: ImageTensorDataset | None, budget: Budget, **fit_options):
-        """Train every arm under ``budget`` (see :func:`compare`)."""
-        return compare(self.builder, self.arms, train, val, budget, common=self.model_options(budget), **fit_options)
-
-
-def _alexnet(**options) -> nn.Module:
-    from alexnet.model import build_model
-
-    return build_model("paper", **options)
-
-
-_CIFAR = dict(dataset="cifar10", train_images=None, val_images=None, num_classes=10)
-# The four-layer net is fed Section 2's raw 0-255 values minus the mean image, as cuda-convnet fed it;
-# its learning rate is cuda-convnet's for that net, epsW=0.001 in example-layers/layer-params-18pct.cfg
-# (dnouri/cuda-convnet@26e02814, the svn trunk's mirror). At 0.01 the ReLU net diverges on these inputs.
-_FOUR_LAYER_LR = 0.001
-# The reduced AlexNets train with He init on standardised inputs (a deviation the chapters print): on raw
-# 0-255 values He init diverges at lr 0.01, Section 5's N(0, 0.01) stays at chance, and the same scaled to
-# the width ("paper-width") learns, but far more slowly than He init within the quick budgets.
-_HE_STANDARDISED = {"init": "kaiming", "input_convention": "torchvision"}
-EXPERIMENTS: dict[str, Experiment] = {
-    # Section 3.1, Figure 1: same network, ReLU vs tanh, no regularisation of any kind
-    "relu": Experiment(
-        "relu",
-        four_layer_net,
-        {"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
-        quick=Budget(train_images=2048, val_images=512, image_size=32, num_classes=8, epochs=6, lr=_FOUR_LAYER_LR),
-        full=Budget(**_CIFAR, image_size=32, epochs=40, batch_size=128, lr=_FOUR_LAYER_LR),
-    ),
-    # Section 3.3: the four-layer CIFAR-10 network without and with LRN (ReLU -> LRN -> pool)
-    "lrn": Experiment(
-        "lrn",
-        four_layer_net,
-        {"no LRN": {"lrn": "none"}, "LRN": {"lrn": "before_pool"}},
-        quick=Budget(
-            train_images=1024,
-            val_images=512,
-            image_size=32,
-            num_classes=8,
-            epochs=6,
-            weight_decay=5e-4,
-            lr=_FOUR_LAYER_LR,
-        ),
-        full=Budget(**_CIFAR, image_size=32, epochs=60, batch_size=128, weight_decay=5e-4, lr=_FOUR_LAYER_LR),
-    ),
-    # Section 3.4: the (reduced) AlexNet with z=3, s=2 vs z=2, s=2
-    "pooling": Experiment(
-        "pooling",
-        _alexnet,
-        {
-            "overlapping (z=3, s=2)": {"overlapping_pool": True},
-            "non-overlapping (z=2, s=2)": {"overlapping_pool": False},
-        },
-        quick=Budget(
-            train_images=1024, val_images=512, image_size=67, num_classes=8, epochs=5, weight_decay=5e-4, width=0.25
-        ),
-        full=Budget(**_CIFAR, image_size=67, epochs=30, batch_size=128, weight_decay=5e-4, width=0.5),
-        common=_HE_STANDARDISED,
-    ),
-    # Section 4.2: the (reduced) AlexNet with and without dropout on fc6 and fc7
-    "dropout": Experiment(
-        "dropout",
-        _alexnet,
-        {"dropout 0.5": {"dropout": 0.5}, "no dropout": {"dropout": 0.0}},
-        quick=Budget(
-            train_images=512, val_images=512, image_size=67, num_classes=8, epochs=10, weight_decay=5e-4, width=0.25
-        ),
-        full=Budget(**_CIFAR, image_size=67, epochs=60, batch_size=128, weight_decay=5e-4, width=0.5),
-        common=_HE_STANDARDISED,
-    ),
-}
+# ----------------------------------------------------------------------------- LRN strength
 
 
 @torch.no_grad()

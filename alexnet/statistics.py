@@ -1,7 +1,7 @@
 """Is a claimed effect there? Paired differences over seeds, a 95% interval, and a verdict.
 
 Each mechanism experiment trains every arm once per seed, the arms of one seed sharing their
-data order and initial weights where the layouts allow (:func:`alexnet.experiments.compare`).
+data order and initial weights where the layouts allow (:func:`alexnet.claims.run_claim`).
 The per-seed differences between two arms are therefore paired, and their mean with a Student-t
 interval is the effect (signed so that a positive value is the direction the paper claims). The
 verdict follows from the interval alone:

@@ -186,32 +186,19 @@ def test_ten_crop_predict_averages_softmax_over_the_ten_patches():
 
 
 def test_the_chapters_full_run_takes_one_step_on_a_cpu():
-    from alexnet import build_model
-    from alexnet.augment import CHAPTER_RUNS
-    from alexnet.data import photos
-    from alexnet.experiments import Budget, fit
+    """The augmentation claim's full-mode design (a GPU's): its data and every arm run one step here."""
+    from alexnet.claims import CLAIMS
+    from alexnet.experiments import fit
 
-    run = CHAPTER_RUNS["full"]
-    train = photos("train", image_size=run["photo_size"], patch_size=run["patch_size"], patches_per_photo=2)
-    net = build_model(
-        "paper",
-        num_classes=len(train.classes),
-        width=run["width"],
-        image_size=run["crop_size"],
-        init="kaiming",
-        input_convention="torchvision",
-    )
-    model = nn.Sequential(Augment(run["crop_size"], eigen=rgb_eigen(train.images)), net)
-    budget = Budget(
-        image_size=run["patch_size"],
-        num_classes=len(train.classes),
-        epochs=run["epochs"],
-        batch_size=run["batch_size"],
-        lr=run["lr"],
-        weight_decay=run["weight_decay"],
-    )
-    history = fit(model, train, None, budget, device="cpu", max_steps=1)
-    assert history.steps == 1 and np.isfinite(history.train_loss[0])
+    claim = CLAIMS["augmentation"]
+    design = claim.full
+    train, _ = claim.data({**design.data, "train_patches": 2, "val_patches": 2}, 0)
+    assert train.images.shape[-1] == design.budget.image_size == 146
+    for options in claim.arms.values():
+        model = claim.build(options, design.budget, train)
+        assert model[0].size == 128  # Section 4.1's 224/256 ratio of crop to image
+        history = fit(model, train, None, design.budget, device="cpu", max_steps=1)
+        assert history.steps == 1 and np.isfinite(history.train_loss[0])
 
 
 def test_the_gpu_gather_path_equals_the_per_image_path():
