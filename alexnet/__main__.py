@@ -7,9 +7,9 @@ with DistributedDataParallel. Errors that the person at the keyboard can fix end
 message on stderr and exit status 1, not a traceback; a mistyped command line (an unknown option,
 a word where a number belongs) gets argparse's usage of that subcommand and exit status 2.
 
-Every default a help text names is read from where the run takes it: :data:`QUICK` for the
-synthetic run, :class:`~alexnet.train.TrainConfig` (Section 5's recipe) and the model presets
-for a real dataset.
+Every default a help text names is read from where the run takes it: the recipes of
+:mod:`alexnet.recipes`, ``CLI_QUICK`` for the synthetic run and ``PAPER`` (Section 5) with the
+model presets for a real dataset.
 """
 
 from __future__ import annotations
@@ -22,23 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "build_parser", "quick_config", "QUICK", "PAPER_SCALE", "DATASETS", "SEED_RANGE"]
+__all__ = ["main", "build_parser", "quick_config", "PAPER_SCALE", "DATASETS", "SEED_RANGE"]
 
-# The no-option run: what a CPU does in about two minutes and still learns.
-QUICK: dict[str, Any] = {
-    "num_classes": 8,
-    "num_images": 8192,
-    "stored_size": 76,  # synthetic images are made at 76 px and cropped to 67 (the paper: 256 -> 224)
-    "image_size": 67,
-    "width": 0.25,
-    "init": "kaiming",
-    # He init pairs with standardised inputs: on the paper's raw 0-255 values a width-0.25 network with
-    # He init diverges at lr 0.01, and Section 5's N(0, 0.01) leaves it at chance (book chapter 11)
-    "input_convention": "torchvision",
-    "epochs": 15,
-    "batch_size": 64,
-    "lr": 0.01,
-}
 PAPER_SCALE = (
     "paper: ImageNet, 1.2 million images of 1000 classes at 256 px cropped to 224, full width, "
     "weights drawn from N(0, 0.01), batch 128, 90 epochs"
@@ -91,9 +76,10 @@ def _per_dataset(quick: Any, paper: Any, source: str = "Section 5") -> str:
 def _train_options(t: argparse.ArgumentParser) -> None:
     from alexnet.data import SYNTHETIC_SHAPES
     from alexnet.model import INITS, PRESETS
-    from alexnet.train import TrainConfig
+    from alexnet.recipes import CLI_QUICK as quick
+    from alexnet.recipes import PAPER as recipe  # Section 5's values: the defaults on a real dataset
 
-    recipe = TrainConfig()  # Section 5's values: the defaults on a real dataset
+    m, d = quick.model_options, quick.dataset_options
     preset_sizes = ", ".join(f"{name} {c.image_size}" for name, c in PRESETS.items())
     preset_inits = ", ".join(f"{c.init} for {name}" for name, c in PRESETS.items())
     t.add_argument("--model", default="paper", help=f"the network: {', '.join(PRESETS)}")
@@ -105,14 +91,14 @@ def _train_options(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--epochs",
         type=int,
-        help=f"passes over the training set ({_per_dataset(QUICK['epochs'], recipe.epochs)})",
+        help=f"passes over the training set ({_per_dataset(quick.epochs, recipe.epochs)})",
     )
     t.add_argument(
         "--batch-size",
         type=int,
-        help=f"images per SGD step, over all processes ({_per_dataset(QUICK['batch_size'], recipe.batch_size)})",
+        help=f"images per SGD step, over all processes ({_per_dataset(quick.batch_size, recipe.batch_size)})",
     )
-    t.add_argument("--lr", type=float, help=f"initial learning rate ({_per_dataset(QUICK['lr'], recipe.lr)})")
+    t.add_argument("--lr", type=float, help=f"initial learning rate ({_per_dataset(quick.lr, recipe.lr)})")
     t.add_argument(
         "--out",
         help="folder for checkpoint.pt, metrics.jsonl and curves.png; it must not hold a run unless --resume "
@@ -124,20 +110,20 @@ def _train_options(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--width",
         type=float,
-        help=f"multiplier of every layer's width ({_per_dataset(QUICK['width'], PRESETS['paper'].width, 'the paper')})",
+        help=f"multiplier of every layer's width ({_per_dataset(m['width'], PRESETS['paper'].width, 'the paper')})",
     )
     t.add_argument(
         "--image-size",
         type=int,
         help="side of the crop the network sees, in pixels "
-        f"(default: {QUICK['image_size']} on synthetic data, otherwise the model's: {preset_sizes})",
+        f"(default: {m['image_size']} on synthetic data, otherwise the model's: {preset_sizes})",
     )
     t.add_argument(
         "--init",
         choices=INITS,
         help="initialisation: paper is Section 5's N(0, 0.01), paper-width the same scaled to a reduced width's "
         "fan-ins, pytorch is PyTorch's default, kaiming is He et al. 2015, fed standardised inputs "
-        f"(default: {QUICK['init']} on synthetic data, otherwise the model's: {preset_inits})",
+        f"(default: {m['init']} on synthetic data, otherwise the model's: {preset_inits})",
     )
     t.add_argument(
         "--dropout",
@@ -147,12 +133,12 @@ def _train_options(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--classes",
         type=int,
-        help=f"synthetic data only: number of classes, 2 to {len(SYNTHETIC_SHAPES)} (default: {QUICK['num_classes']})",
+        help=f"synthetic data only: number of classes, 2 to {len(SYNTHETIC_SHAPES)} (default: {d['num_classes']})",
     )
     t.add_argument(
         "--images",
         type=int,
-        help=f"synthetic data only: number of training images (default: {QUICK['num_images']})",
+        help=f"synthetic data only: number of training images (default: {d['num_images']})",
     )
     t.add_argument(
         "--optimizer",
@@ -300,40 +286,41 @@ def _check_downloaded(dataset: str, root: Path) -> None:
 
 
 def quick_config(args: argparse.Namespace | None = None):
-    """The :class:`~alexnet.train.TrainConfig` of ``train`` with these options (none: the quick synthetic run).
+    """The :class:`~alexnet.train.TrainConfig` of ``train`` with these options (none: ``recipes.CLI_QUICK``).
 
-    Options are checked first (:class:`ValueError` or :class:`FileNotFoundError`, one line each).
-    Without ``--out`` the run gets a new numbered folder under ``runs/``.
+    The options change a recipe of :mod:`alexnet.recipes`: ``CLI_QUICK`` on synthetic data, else
+    ``PAPER`` (Section 5). They are checked first (:class:`ValueError` or :class:`FileNotFoundError`,
+    one line each). Without ``--out`` the run gets a new numbered folder under ``runs/``.
     """
+    from alexnet.recipes import CLI_QUICK, PAPER
     from alexnet.train import TrainConfig
 
     args = args or build_parser().parse_args(["train"])
     _check_options(args)
     synthetic = args.dataset == "synthetic"
-    q = QUICK if synthetic else {}
+    base = CLI_QUICK if synthetic else PAPER
 
-    def pick(value, key, default=None):
-        return value if value is not None else q.get(key, default)
+    def pick(value, default):
+        return value if value is not None else default
 
     model_options: dict[str, Any] = {}
     for key in ("width", "image_size", "init", "dropout"):
-        value = pick(getattr(args, key), key)
+        value = pick(getattr(args, key), base.model_options.get(key))
         if value is not None:
             model_options[key] = value
-    if model_options.get("init") == "kaiming":  # He init comes with standardised inputs (see QUICK)
-        model_options["input_convention"] = QUICK["input_convention"]
+    if model_options.get("init") == "kaiming":  # He init comes with standardised inputs (see recipes.CLI_QUICK)
+        model_options["input_convention"] = "torchvision"
     dataset_options: dict[str, Any] = {}
     val_options: dict[str, Any] = {}
     if synthetic:
-        crop = model_options["image_size"]
+        stored, crop = base.dataset_options["image_size"], base.model_options["image_size"]
         dataset_options = {
-            "num_classes": pick(args.classes, "num_classes"),
-            "num_images": pick(args.images, "num_images"),
-            "image_size": crop + (q["stored_size"] - q["image_size"]),  # room for random crops (Section 4.1)
+            "num_classes": pick(args.classes, base.dataset_options["num_classes"]),
+            "num_images": pick(args.images, base.dataset_options["num_images"]),
+            "image_size": model_options["image_size"] + (stored - crop),  # room for random crops (Section 4.1)
         }
         val_options = {"num_images": max(dataset_options["num_classes"], dataset_options["num_images"] // 4)}
 
-    recipe = TrainConfig()
     return TrainConfig(
         model=args.model,
         model_options=model_options,
@@ -342,9 +329,9 @@ def quick_config(args: argparse.Namespace | None = None):
         val_options=val_options,
         data_root=args.data_root,
         download=args.download,
-        epochs=pick(args.epochs, "epochs", recipe.epochs),
-        batch_size=pick(args.batch_size, "batch_size", recipe.batch_size),
-        lr=pick(args.lr, "lr", recipe.lr),
+        epochs=pick(args.epochs, base.epochs),
+        batch_size=pick(args.batch_size, base.batch_size),
+        lr=pick(args.lr, base.lr),
         optimizer=args.optimizer,
         augment=args.augment,
         seed=args.seed,
@@ -382,7 +369,8 @@ def _scale_line(config) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from alexnet.train import resolve_device, train
+    from alexnet.distributed import resolve_device
+    from alexnet.train import train
 
     config = quick_config(args)
     resolve_device(config.device)  # no GPU where one was asked for: say so before anything else
@@ -417,8 +405,11 @@ def _is_lead() -> bool:
 def _evaluate(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from alexnet.checkpoint import load_checkpoint, model_from_checkpoint
     from alexnet.data import load_dataset
-    from alexnet.train import TrainConfig, evaluate_model, load_checkpoint, model_from_checkpoint, resolve_device
+    from alexnet.distributed import resolve_device
+    from alexnet.evaluate import evaluate_model
+    from alexnet.train import TrainConfig
 
     device = resolve_device(args.device)
     checkpoint = load_checkpoint(args.checkpoint)
@@ -457,8 +448,8 @@ def _bench(args: argparse.Namespace) -> int:
     import dataclasses
 
     from alexnet.bench import RATIO_NOTE, bench, bench_lrn, format_bench, format_lrn, settings
+    from alexnet.distributed import resolve_device
     from alexnet.mode import hardware
-    from alexnet.train import resolve_device
 
     device = resolve_device(args.device)
     given = {"width": args.width, "image_size": args.image_size, "num_classes": args.classes}
@@ -561,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, name: str) -> int:
     import torch
 
-    from alexnet.train import TrainingError
+    from alexnet.checkpoint import TrainingError
 
     try:
         return COMMANDS[args.command](args)

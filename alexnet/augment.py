@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "training_augment",
     "crop_flip",
     "random_crop_flip_params",
     "random_crop_flip",
@@ -253,3 +254,21 @@ class Augment(nn.Module):
 
     def extra_repr(self) -> str:
         return f"size={self.size}, crop={self.crop}, flip={self.flip}, lighting={self.lighting}, std={self.std}"
+
+
+def training_augment(kind: str, size: int, train_images: torch.Tensor, inputs, std: float = 0.1) -> Augment:
+    """The trainer's :class:`Augment`, on the training images' device: ``kind`` is ``TrainConfig.augment``.
+
+    ``"paper"``: random crops, flips and PCA colour noise with the eigenvectors of ``train_images``
+    (Section 4.1); ``"crop-flip"``: without the colour noise; ``"none"``: the centre crop (the layer
+    in eval mode). It is fed the network's input (``inputs(images)``, an
+    :class:`alexnet.inputs.ModelInput`, at the stored size, so that every crop has its own pixels'
+    mean removed); the colour noise is added in the input's units. The trainer sets its
+    ``generator`` each epoch to one on the training device, so a GPU step never waits for random
+    numbers from the host.
+    """
+    if kind not in ("paper", "crop-flip", "none"):
+        raise ValueError(f"augment must be 'paper', 'crop-flip' or 'none', got {kind!r}")
+    eigen = rgb_eigen(train_images) if kind == "paper" else None
+    layer = Augment(size, eigen=eigen, std=std, scale=inputs.pixel_scale(train_images.device))
+    return layer.to(train_images.device).train(kind != "none")

@@ -6,7 +6,7 @@ second of training steps (forward, backward, update) on data already on the devi
 same model and batch in two ways:
 
 * ``fp32``: the loop a first PyTorch program writes (fp32, NCHW, ``torch.optim.SGD``);
-* ``trainer``: :class:`alexnet.train.TrainStep`, what :func:`alexnet.train.train` runs: on CUDA
+* ``trainer``: :class:`alexnet.step.TrainStep`, what :func:`alexnet.train.train` runs: on CUDA
   bf16 autocast (fp16 with a gradient scaler on GPUs without bf16), channels-last, cuDNN's
   autotuner, optionally ``torch.compile``, and the paper's update as one fused pass per step.
   On a CPU it is an fp32 step like the first: the fast path is a GPU path.
@@ -25,9 +25,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from alexnet.distributed import resolve_device, synchronize
 from alexnet.lrn import LocalResponseNorm
 from alexnet.model import build_model
-from alexnet.train import PaperSGD, TrainStep, autocast_dtype, choose_lrn, lrn_timings, resolve_device
+from alexnet.sgd import PaperSGD
+from alexnet.step import TrainStep, autocast_dtype, choose_lrn, lrn_timings
 
 __all__ = [
     "BenchResult",
@@ -88,19 +90,14 @@ def _time(step, steps: int, warmup: int, device: torch.device, first: Callable[[
         tic = time.perf_counter()
         step()
         if i == 0 and first:
-            _sync(device)
+            synchronize(device)
             first(time.perf_counter() - tic)
-    _sync(device)
+    synchronize(device)
     tic = time.perf_counter()
     for _ in range(steps):
         step()
-    _sync(device)
+    synchronize(device)
     return (time.perf_counter() - tic) / steps
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _plain_loop(model: str, model_options: dict[str, Any], x, y, seed: int, dev: torch.device) -> Callable[[], None]:
@@ -186,7 +183,7 @@ def bench_lrn(model: str = "paper", batch_size: int = 128, device: str = "auto",
     """Forward + backward time of the paper's LRN at the model's first LRN input, hand-written against torch's kernel.
 
     Returns the seconds per implementation, the largest difference between their outputs, and the
-    implementation :class:`~alexnet.train.TrainStep` uses on this device.
+    implementation :class:`~alexnet.step.TrainStep` uses on this device.
     """
     dev = resolve_device(device)
     net = build_model(model, **model_options).to(dev)

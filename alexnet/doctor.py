@@ -45,8 +45,12 @@ import torch
 from alexnet import augment as aug
 from alexnet import data
 from alexnet.bench import bench, bench_lrn
+from alexnet.checkpoint import load_checkpoint
+from alexnet.distributed import resolve_device
 from alexnet.model import build_model
-from alexnet.train import PaperSGD, TrainConfig, TrainStep, load_checkpoint, resolve_device, train
+from alexnet.sgd import PaperSGD
+from alexnet.step import TrainStep
+from alexnet.train import TrainConfig, train
 
 __all__ = ["Scale", "SCALES", "Line", "Report", "doctor", "colour_classes", "step_against_fp32", "STEP_TOLERANCE"]
 
@@ -265,7 +269,7 @@ def _lrn(report: Report) -> None:
         report.add(s, f"forward + backward, batch {batch}, {r['dtype']}", "INFO", f"{times}; faster: {fastest}")
         # the trainer's own choice (a rule on a CPU, its own timing elsewhere) may differ from this timing by noise
         chosen = r["seconds"].get(r["trainer_uses"], math.inf)
-        if report.device.type == "cpu":  # a rule measured at the paper's shapes (alexnet.train._LRN_RULE)
+        if report.device.type == "cpu":  # a rule measured at the paper's shapes (alexnet.step._LRN_RULE)
             report.add(s, "trainer uses", "INFO", f"{r['trainer_uses']} (the CPU rule, measured at the paper's shapes)")
             return
         report.check(s, "trainer uses the faster one (within 15%)", chosen <= 1.15 * r["seconds"][fastest],

@@ -22,9 +22,10 @@ from PIL import Image
 from alexnet import build_model
 from alexnet import data as data_module
 from alexnet.__main__ import main
+from alexnet.checkpoint import CHECKPOINT_NAME, TrainingError, load_checkpoint, model_from_checkpoint
 from alexnet.data import CorruptImageError, decode_image, load_dataset
 from alexnet.model import AlexNetConfig
-from alexnet.train import CHECKPOINT_NAME, TrainConfig, TrainingError, load_checkpoint, model_from_checkpoint, train
+from alexnet.train import TrainConfig, train
 
 CLEAR = (ValueError, TrainingError, FileNotFoundError, CorruptImageError)
 

@@ -10,8 +10,9 @@ import sys
 import pytest
 import torch
 
-from alexnet.__main__ import DATASETS, QUICK, build_parser, main, quick_config
+from alexnet.__main__ import DATASETS, build_parser, main, quick_config
 from alexnet.model import PRESETS
+from alexnet.recipes import CLI_QUICK
 from alexnet.train import TrainConfig
 
 SMALL = ["--width", "0.125", "--images", "192", "--classes", "4", "--batch-size", "32", "--no-progress"]
@@ -21,8 +22,8 @@ def test_no_option_run_is_the_reduced_synthetic_run():
     config = quick_config()
     assert config.model == "paper" and config.dataset == "synthetic"
     assert config.model_options == {
-        "width": QUICK["width"],
-        "image_size": QUICK["image_size"],
+        "width": CLI_QUICK.model_options["width"],
+        "image_size": CLI_QUICK.model_options["image_size"],
         "init": "kaiming",
         "input_convention": "torchvision",
     }
@@ -44,7 +45,7 @@ def test_shortened_default_run_learns(tmp_path, capsys):
 
 def test_train_then_evaluate_a_checkpoint(tmp_path, capsys, monkeypatch):
     import alexnet.data
-    import alexnet.train
+    import alexnet.progress
 
     out = str(tmp_path / "run")
     assert main(["train", *SMALL, "--epochs", "1", "--out", out]) == 0
@@ -55,7 +56,7 @@ def test_train_then_evaluate_a_checkpoint(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(
         alexnet.data, "load_dataset", lambda name, split, **kw: splits.append(split) or load(name, split, **kw)
     )
-    monkeypatch.setattr(alexnet.train, "_live_stderr", lambda: True)  # as in a terminal
+    monkeypatch.setattr(alexnet.progress, "_live_stderr", lambda: True)  # as in a terminal
     assert main(["evaluate", out]) == 0
     printed, err = capsys.readouterr()
     assert "one crop" in printed and "ten crops" in printed and "top-5 error" in printed
@@ -213,9 +214,9 @@ def test_a_log_gets_one_line_per_epoch_and_no_progress_bar(tmp_path):
 
 def test_the_bar_on_a_terminal_redraws_at_most_once_a_second(tmp_path, monkeypatch, capsys):
     """set_postfix must not force a redraw per batch (it did: 134 redraws for 128 batches)."""
-    import alexnet.train
+    import alexnet.progress
 
-    monkeypatch.setattr(alexnet.train, "_live_stderr", lambda: True)
+    monkeypatch.setattr(alexnet.progress, "_live_stderr", lambda: True)
     argv = ["--width", "0.125", "--images", "512", "--classes", "4", "--batch-size", "8", "--epochs", "1"]
     assert main(["train", *argv, "--device", "cpu", "--out", str(tmp_path / "run")]) == 0
     err = capsys.readouterr().err

@@ -14,22 +14,13 @@ import pytest
 import torch
 
 from alexnet import augment as aug
+from alexnet.checkpoint import read_metrics
 from alexnet.inputs import ModelInput
 from alexnet.lrn import LocalResponseNorm, local_response_norm
 from alexnet.model import build_model
-from alexnet.train import (
-    PaperSGD,
-    TrainConfig,
-    TrainStep,
-    _Augment,
-    _Float32,
-    autocast_dtype,
-    choose_lrn,
-    lrn_timings,
-    read_metrics,
-    train,
-    use_channels_last,
-)
+from alexnet.sgd import PaperSGD
+from alexnet.step import TrainStep, _Float32, autocast_dtype, choose_lrn, lrn_timings, use_channels_last
+from alexnet.train import TrainConfig, train
 
 CPU = torch.device("cpu")
 TIMING = ("images_per_second", "epoch_seconds")
@@ -243,8 +234,9 @@ def test_the_device_side_augmentation_equals_the_host_path_for_a_seed():
     g = torch.Generator().manual_seed(5)
     images = torch.randint(0, 256, (6, 3, 40, 44), dtype=torch.uint8, generator=g)
     inputs = ModelInput.fit("paper", images)
-    augment = _Augment(dataclasses.replace(FAST, augment="paper"), 32, images, inputs)
-    got = augment(images, torch.Generator(device=CPU).manual_seed(7))
+    augment = aug.training_augment("paper", 32, images, inputs, FAST.pca_std)
+    augment.generator = torch.Generator(device=CPU).manual_seed(7)  # as the trainer sets it each epoch
+    got = augment(inputs(images))
 
     host = torch.Generator().manual_seed(7)  # the same stream, drawn in the order the trainer draws
     top = torch.randint(0, 40 - 32 + 1, (6,), generator=host)

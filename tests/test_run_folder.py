@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from alexnet import __main__ as cli
-from alexnet import train as train_module
+from alexnet import state
 from alexnet.checkpoint import CHECKPOINT_NAME, METRICS_NAME, RunFolder, TrainingError, load_checkpoint, read_metrics
 from alexnet.train import TrainConfig, train
 
@@ -103,7 +103,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_good_checkpoint(tmp_path, mo
 
 def test_an_out_that_cannot_be_written_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
-        train_module, "_load_splits", lambda config: pytest.fail("data loaded before --out was checked")
+        state, "load_splits", lambda config: pytest.fail("data loaded before --out was checked")
     )
     a_file = tmp_path / "file"
     a_file.write_text("x")

@@ -7,20 +7,18 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet.train import (
+from alexnet.checkpoint import (
     CHECKPOINT_NAME,
     METRICS_NAME,
-    PaperSGD,
-    TrainConfig,
     TrainingError,
-    TrainStep,
-    chapter_config,
     load_checkpoint,
-    make_scheduler,
     model_from_checkpoint,
     read_metrics,
-    train,
 )
+from alexnet.recipes import CHAPTER_8_FULL
+from alexnet.sgd import PaperSGD, make_scheduler
+from alexnet.step import TrainStep
+from alexnet.train import TrainConfig, train
 
 TINY = TrainConfig(
     model_options={"width": 0.125, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"},
@@ -152,7 +150,7 @@ def test_bad_configs_are_named():
 
 def test_full_mode_configuration_runs_one_step():
     """The chapter's full-mode recipe (the paper's model, width and crop) for one step on a CPU."""
-    full = chapter_config(quick=False)
+    full = CHAPTER_8_FULL
     assert full.model == "paper" and full.batch_size == 128 and full.lr == 0.01 and full.epochs >= 30
     one_step = dataclasses.replace(
         full,
