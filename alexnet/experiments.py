@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -173,18 +174,9 @@ def load_data(budget: Budget, root: str = "data") -> tuple[ImageTensorDataset, I
         sizes = {"train": budget.train_images or 2048, "val": budget.val_images or 512}
         opts = dict(image_size=budget.image_size, num_classes=budget.num_classes, seed=budget.seed)
         return tuple(load_dataset("synthetic", s, num_images=sizes[s], **opts) for s in ("train", "val"))  # type: ignore[return-value]
-    try:
-        sets = [load_dataset("cifar10", split, root=root, download=True) for split in ("train", "test")]
-    except ValueError as err:
-        if "unknown dataset" in str(err):
-            raise ValueError(
-                "this version of alexnet.data has no 'cifar10' loader; full mode needs "
-                "alexnet.data.load_dataset('cifar10', split, root, download=True)"
-            ) from err
-        raise
+    sets = [load_dataset("cifar10", split, root=root, download=True) for split in ("train", "test")]
     out = []
     for ds, n in zip(sets, (budget.train_images, budget.val_images), strict=True):
-        ds = _as_tensors(ds)
         if len(ds.classes) != budget.num_classes:
             raise ValueError(f"budget.num_classes={budget.num_classes} but CIFAR-10 has {len(ds.classes)} classes")
         if n is not None:
@@ -199,28 +191,14 @@ def load_data(budget: Budget, root: str = "data") -> tuple[ImageTensorDataset, I
     return out[0], out[1]
 
 
-def _as_tensors(ds) -> ImageTensorDataset:
-    if isinstance(ds, ImageTensorDataset):
-        return ds
-    items = [ds[i] for i in range(len(ds))]
-    images = torch.stack([torch.as_tensor(x) for x, _ in items])
-    labels = torch.tensor([int(y) for _, y in items])
-    return ImageTensorDataset(images, labels, getattr(ds, "classes", [str(c) for c in range(int(labels.max()) + 1)]))
-
-
 # ----------------------------------------------------------------------------- training
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python's, torch's (CPU and CUDA) random generators; numpy's too if it is installed."""
+    """Seed Python's, numpy's and torch's (CPU and CUDA) random generators."""
     random.seed(seed)
     torch.manual_seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
+    np.random.seed(seed)
 
 
 @dataclass
