@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from alexnet.data import ImageTensorDataset
-from alexnet.evaluate import topk_error
+from alexnet.evaluate import eval_mode, topk_error
 
 __all__ = ["PaperDropout", "use_paper_dropout", "dropout_expectation", "ensemble_agreement"]
 
@@ -102,31 +102,29 @@ def ensemble_agreement(
     """
     if not samples or min(samples) < 1:
         raise ValueError(f"samples must be positive counts, got {samples!r}")
-    was_training = model.training
-    model.eval()
-    x = inputs.to(device)(data.images.to(device))
-    scaled = F.softmax(model(x).float(), dim=1).cpu()
-    for m in model.modules():
-        if isinstance(m, (nn.Dropout, PaperDropout)):
-            m.train()
-    torch.manual_seed(seed)
-    log_probs = []
-    rows, wanted = [], sorted(set(samples))
-    for k in range(1, wanted[-1] + 1):
-        log_probs.append(F.log_softmax(model(x).float(), dim=1).cpu())
-        if k in wanted:
-            stack = torch.stack(log_probs)
-            arith = stack.exp().mean(0)
-            geo = F.softmax(stack.mean(0), dim=1)
-            rows.append(
-                {
-                    "samples": k,
-                    "arithmetic_error": topk_error(arith, data.labels, ks=(1,))[1],
-                    "geometric_error": topk_error(geo, data.labels, ks=(1,))[1],
-                    "arithmetic_distance": 0.5 * (arith - scaled).abs().sum(1).mean().item(),
-                    "geometric_distance": 0.5 * (geo - scaled).abs().sum(1).mean().item(),
-                }
-            )
-    model.train(was_training)
+    with eval_mode(model):  # the scaled network first; then only the dropout layers sample sub-networks
+        x = inputs.to(device)(data.images.to(device))
+        scaled = F.softmax(model(x).float(), dim=1).cpu()
+        for m in model.modules():
+            if isinstance(m, (nn.Dropout, PaperDropout)):
+                m.train()
+        torch.manual_seed(seed)
+        log_probs = []
+        rows, wanted = [], sorted(set(samples))
+        for k in range(1, wanted[-1] + 1):
+            log_probs.append(F.log_softmax(model(x).float(), dim=1).cpu())
+            if k in wanted:
+                stack = torch.stack(log_probs)
+                arith = stack.exp().mean(0)
+                geo = F.softmax(stack.mean(0), dim=1)
+                rows.append(
+                    {
+                        "samples": k,
+                        "arithmetic_error": topk_error(arith, data.labels, ks=(1,))[1],
+                        "geometric_error": topk_error(geo, data.labels, ks=(1,))[1],
+                        "arithmetic_distance": 0.5 * (arith - scaled).abs().sum(1).mean().item(),
+                        "geometric_distance": 0.5 * (geo - scaled).abs().sum(1).mean().item(),
+                    }
+                )
     rows.append({"samples": 0, "scaled_error": topk_error(scaled, data.labels, ks=(1,))[1]})
     return rows
