@@ -10,8 +10,9 @@ import sys
 import pytest
 import torch
 
-from alexnet.__main__ import DATASETS, build_parser, main, quick_config
+from alexnet.__main__ import build_parser, main
 from alexnet.model import PRESETS
+from alexnet.options import DATASETS, quick_config
 from alexnet.recipes import CLI_QUICK
 from alexnet.train import TrainConfig
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from alexnet import __main__ as cli
-from alexnet import state
+from alexnet import options, state
 from alexnet.checkpoint import CHECKPOINT_NAME, METRICS_NAME, RunFolder, TrainingError, load_checkpoint, read_metrics
 from alexnet.train import TrainConfig, train
 
@@ -145,7 +145,7 @@ def test_sigterm_and_ctrl_c_in_process_end_with_one_line(monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setitem(cli.COMMANDS, "train", cli._train)
-    monkeypatch.setattr(cli, "quick_config", interrupted)  # Ctrl-C while the run is being set up
+    monkeypatch.setattr(options, "quick_config", interrupted)  # Ctrl-C while the run is being set up
     assert cli.main(["train", *CLI_TINY]) == 130
     assert capsys.readouterr().err.strip().startswith("alexnet train: interrupted")
 
