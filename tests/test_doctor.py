@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from alexnet import data, doctor
+from alexnet import checks, data, doctor
 from alexnet.__main__ import main
 
 # smaller than the CPU mode: every section runs, in seconds
@@ -27,21 +27,21 @@ TINY = dataclasses.replace(
 
 
 def test_colour_classes_are_1000_uint8_classes_and_leave_no_trace_in_the_loaders():
-    ds = doctor.colour_classes("train", num_images=2000, image_size=16)
+    ds = checks.colour_classes("train", num_images=2000, image_size=16)
     assert ds.images.dtype == torch.uint8 and ds.images.shape == (2000, 3, 16, 16)
     assert len(ds.classes) == 1000 and torch.equal(ds.labels[:3], torch.tensor([0, 1, 2]))
     means = ds.images[:1000].float().mean(dim=(2, 3))
     assert torch.cdist(means, means).add(torch.eye(1000) * 1e9).min() > 10  # every class has its own colour
-    with doctor._registered(doctor.DATASET, doctor.colour_classes):
-        assert len(data.load_dataset(doctor.DATASET, "val", num_images=8, image_size=16)) == 8
-    assert doctor.DATASET not in data.LOADERS
+    with checks.registered(checks.DATASET, checks.colour_classes):
+        assert len(data.load_dataset(checks.DATASET, "val", num_images=8, image_size=16)) == 8
+    assert checks.DATASET not in data.LOADERS
 
 
 def test_bf16_and_fp16_steps_against_fp32_within_the_stated_tolerances():
     for amp in ("bf16", "fp16"):
-        r = doctor.step_against_fp32(amp, torch.device("cpu"), 0.125, 67, 4)
-        assert r["finite"] and r["loss_error"] <= doctor.STEP_TOLERANCE[amp]["loss"]
-        assert r["grad_error"] <= doctor.STEP_TOLERANCE[amp]["grad"]
+        r = checks.step_against_fp32(amp, torch.device("cpu"), 0.125, 67, 4)
+        assert r["finite"] and r["loss_error"] <= checks.STEP_TOLERANCE[amp]["loss"]
+        assert r["grad_error"] <= checks.STEP_TOLERANCE[amp]["grad"]
         assert (r["scaler"] is not None) == (amp == "fp16") and r["lrn_in_fp32"] == (2 if amp == "fp16" else 0)
 
 
@@ -49,7 +49,7 @@ def test_report_lines_and_markdown():
     report = doctor.Report(TINY, torch.device("cpu"), echo=None)
     report.check("s", "good", True, "1 | 2")
     report.check("s", "bad", False, "3")
-    with doctor._section(report, "s", "raises"):
+    with checks._section(report, "s", "raises"):
         raise RuntimeError("CUDA error: no kernel image\nsecond line")
     assert [line.status for line in report.lines] == ["PASS", "FAIL", "FAIL"]
     assert report.lines[-1].value == "RuntimeError: CUDA error: no kernel image"
@@ -78,12 +78,12 @@ def test_any_fail_makes_the_exit_status_1(monkeypatch, capsys):
     def broken(report):
         report.check("augmentation (4.1)", "device crops + flips = host crops + flips", False, "differ")
 
-    monkeypatch.setattr(doctor, "_augmentation", broken)
-    for name in ("_machine", "_lrn", "_precision"):
-        monkeypatch.setattr(doctor, name, lambda report: None)
-    for name in ("_smoke", "_fp16", "_resume"):
-        monkeypatch.setattr(doctor, name, lambda report, tmp: None)
-    monkeypatch.setattr(doctor, "_throughput", lambda report, compile: None)
+    monkeypatch.setattr(checks, "augmentation", broken)
+    for name in ("machine", "lrn", "precision"):
+        monkeypatch.setattr(checks, name, lambda report: None)
+    for name in ("smoke", "fp16", "resume"):
+        monkeypatch.setattr(checks, name, lambda report, tmp: None)
+    monkeypatch.setattr(checks, "throughput", lambda report, compile: None)
     assert doctor.main("cpu", TINY) == 1
     assert "1 FAIL: device crops + flips" in capsys.readouterr().out
 
