@@ -32,6 +32,7 @@ def test_no_option_run_is_the_reduced_synthetic_run():
     assert config.dataset_options["image_size"] > config.model_options["image_size"]  # random crops, as in 4.1
 
 
+@pytest.mark.slow
 def test_shortened_default_run_learns(tmp_path, capsys):
     """The no-option run's settings, shortened (fewer images, three epochs): it must really learn."""
     out = tmp_path / "run"
@@ -192,6 +193,7 @@ def test_resume_with_other_options_is_refused(tmp_path, capsys):
     assert "belongs to another run (lr: checkpoint 0.01, now 0.02)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_module_runs_as_a_program():
     done = subprocess.run(
         [sys.executable, "-m", "alexnet", "summary", "--model", "torchvision"], capture_output=True, text=True
@@ -200,6 +202,7 @@ def test_module_runs_as_a_program():
     assert build_parser().parse_args(["train"]).model == "paper"
 
 
+@pytest.mark.slow
 def test_a_log_gets_one_line_per_epoch_and_no_progress_bar(tmp_path):
     """stderr to a file or pipe (a redirected log, torchrun): no tqdm redraws, one printed line per epoch."""
     argv = [*SMALL[:-1], "--epochs", "2", "--device", "cpu", "--out", str(tmp_path / "run")]

@@ -61,6 +61,7 @@ def test_split_towers_needs_two_towers_and_two_devices():
         split_towers(_model(), ["cpu"])
 
 
+@pytest.mark.slow
 def test_torchrun_with_two_gloo_processes_matches_one_process(tmp_path):
     """DistributedDataParallel on the CPU: each process takes half of every batch of 32."""
     common = ["train", "--width", "0.125", "--images", "128", "--classes", "4", "--batch-size", "32", "--epochs", "2"]
