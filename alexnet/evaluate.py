@@ -107,7 +107,9 @@ def ten_crop_predict(
     turns them into the network's input before they are cropped) or already the network's float
     input. Returns probabilities (N, classes); the model is used in eval mode and left as it was.
     """
-    return _predict(model, images, lambda x: aug.ten_crop(x, size), inputs, batch_size)
+    from alexnet.augment import ten_crop
+
+    return _predict(model, images, lambda x: ten_crop(x, size), inputs, batch_size)
 
 
 def center_crop_predict(
@@ -118,7 +120,9 @@ def center_crop_predict(
     batch_size: int = 64,
 ) -> torch.Tensor:
     """The single-patch baseline for :func:`ten_crop_predict`: softmax outputs on the central patch."""
-    return _predict(model, images, lambda x: aug.center_crop(x, size).unsqueeze(1), inputs, batch_size)
+    from alexnet.augment import center_crop
+
+    return _predict(model, images, lambda x: center_crop(x, size).unsqueeze(1), inputs, batch_size)
 
 
 # ----------------------------------------------------------------------------- a dataset
