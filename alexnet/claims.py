@@ -417,6 +417,8 @@ _FOUR_LAYER_LR = 0.001
 # the width ("paper-width") learns, but far more slowly than He init within the quick budgets.
 _HE_STANDARDISED = {"init": "kaiming", "input_convention": "torchvision"}
 _SHAPES = dict(image_size=32, num_classes=8)
+# Figure 1's per-network learning rates are swept over a grid wide enough that neither arm's best is at its edge
+_FIGURE_1_LRS = (0.0003, 0.001, 0.003, 0.01, 0.03)
 # an over-fitting regime: few training images, distractor blobs and a contrast that varies per image
 _SMALL_DATA = dict(image_size=67, num_classes=8, train_images=256, val_images=512, clutter=3, contrast=0.5)
 _OVERFIT_QUICK = Design(  # the reduced AlexNet in the over-fitting regime (pooling and dropout)
@@ -434,8 +436,11 @@ CLAIMS: dict[str, Claim] = {
         paper="ratio ~6 (Figure 1)",
         metric="epochs to 25% training error",
         why=(
-            "Figure 1 measures how fast training error falls, not generalisation: any task the net learns in a few "
-            "epochs will do; the shapes with their class hue are learnable in the budget at every learning rate tried"
+            "Figure 1 measures how fast training error falls, not generalisation, so the task must be learnable in the "
+            "budget yet not in the first epoch: on clean shapes in their class hue both nets reached 25% within about "
+            "two epochs (ratio 1.7-1.8, seeds 0-2 and 100-102); with distractor blobs and each image's contrast scaled "
+            "by 1/2 to 2x (fed as raw values, as cuda-convnet fed this net) the last stretch to 25% takes several "
+            "epochs, and a unit that saturates on the high-contrast images is slow there"
         ),
         paper_scale="CIFAR-10, 50,000 images of 32 px, 10 classes; the four-layer net; ~6 vs ~36 epochs to 25%",
         arms={"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
@@ -443,14 +448,12 @@ CLAIMS: dict[str, Claim] = {
         data=_synthetic,
         measure=_epochs_to_25,
         quick=Design(
-            dict(_SHAPES, train_images=1024, val_images=8),
-            Budget(train_images=1024, image_size=32, num_classes=8, epochs=8),
-            lrs=(0.001, 0.003, 0.01),
+            dict(_SHAPES, train_images=2048, val_images=8, contrast=1.0, clutter=2),
+            Budget(train_images=2048, image_size=32, num_classes=8, epochs=10),
+            lrs=_FIGURE_1_LRS,
             tune_epochs=4,
         ),
-        full=Design(
-            dict(dataset="cifar10"), dataclasses.replace(_CIFAR_FULL, epochs=40), lrs=(0.001, 0.003, 0.01, 0.03)
-        ),
+        full=Design(dict(dataset="cifar10"), dataclasses.replace(_CIFAR_FULL, epochs=40), lrs=_FIGURE_1_LRS),
         ratio=True,
         unit="",
         stop_below=0.25,
@@ -515,7 +518,7 @@ CLAIMS: dict[str, Claim] = {
         ),
         paper_scale="ImageNet, 1.2 million images at 256 px cropped to 224, 90 epochs; no figure without augmentation",
         paper="needed to avoid over-fitting (no number)",
-        metric="validation top-1 error, mean of the last two epochs (validation patches under other light)",
+        metric="validation minus training error (test mode), mean of the last two epochs (validation under other light)",
         arms={
             "crops + flips": {},
             "none": {"crop": False, "flip": False},
@@ -523,7 +526,7 @@ CLAIMS: dict[str, Claim] = {
         },
         build=_augmented_alexnet,
         data=_photo_patches,
-        measure=_last_val_error,
+        measure=_gap,
         quick=Design(
             dict(image_size=256, patch_size=77, train_patches=32, val_patches=32, relight=True),
             Budget(image_size=77, num_classes=8, epochs=10, batch_size=32, weight_decay=5e-4, width=0.25),
@@ -541,8 +544,11 @@ CLAIMS: dict[str, Claim] = {
         section="4.2",
         claim="without dropout the network overfits substantially; dropout on fc6 and fc7 narrows the train-validation gap",
         why=(
-            "an over-fitting regime (256 training images, distractor blobs, contrast varying per image): with little "
-            "data the plain network's training error falls below its validation error"
+            "an over-fitting regime in which shape is the only cue (256 training images, each shape in a random hue, "
+            "distractor blobs, contrast varying per image): the plain network memorises its training images long "
+            "before it generalises; on the shapes in their class hue (the pooling design) it generalised well enough "
+            "that the gap was a few points and noisy (+4.95 points, 95% interval -4.6 to +14.5, seeds 0-2), and "
+            "dropout's slower convergence needs the longer budget"
         ),
         paper_scale="ImageNet, 1.2 million images, the full network with dropout 0.5 on fc6 and fc7; no figure without",
         paper="substantial over-fitting without it",
@@ -551,7 +557,7 @@ CLAIMS: dict[str, Claim] = {
         build=_alexnet,
         data=_synthetic,
         measure=_gap,
-        quick=_OVERFIT_QUICK,
+        quick=Design(dict(_SMALL_DATA, random_hue=True), dataclasses.replace(_OVERFIT_QUICK.budget, epochs=40), lrs=(0.01,)),
         full=_reduced_cifar(epochs=60),
         eval_train=True,
     ),
