@@ -186,7 +186,7 @@ def plot_training(history: Sequence[Mapping[str, float]], title: str = "") -> Fi
     """The curves of a run of :func:`alexnet.train.train`: training loss, validation top-1/top-5 error, learning rate.
 
     ``history`` is the list of per-epoch records (``TrainResult.history`` or
-    :func:`alexnet.train.read_metrics`). Epochs where the learning rate was divided are marked.
+    :func:`alexnet.checkpoint.read_metrics`). Epochs where the learning rate was divided are marked.
     """
     if not history:
         raise ValueError("plot_training needs at least one epoch of metrics")
