@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import contextlib
 import random
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,8 +197,22 @@ def save(run: RunState, epoch: int) -> None:
         "classes": run.classes,
         "cpu_threads": torch.get_num_threads(),
     }
-    save_checkpoint(state, run.out, kept_epoch=run.history[-2]["epoch"] if len(run.history) > 1 else None)
-    write_metrics(run.history, run.out)
+    with _signals_deferred():  # a SIGTERM or Ctrl-C here waits until both files agree
+        save_checkpoint(state, run.out, kept_epoch=run.history[-2]["epoch"] if len(run.history) > 1 else None)
+        write_metrics(run.history, run.out)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT and SIGTERM back while the block runs; a signal that arrived meanwhile is delivered after it."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield  # Windows, or a worker thread: no mask to set
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _check_same_run(saved: dict[str, Any], config, where: Path) -> None:

@@ -194,3 +194,19 @@ def test_metrics_file_damage_is_one_line(tmp_path):
     (tmp_path / METRICS_NAME).write_text(json.dumps({"epoch": 1}) + "\n{not json\n")
     with pytest.raises(ValueError, match=r"line 2, is not JSON.*--resume"):
         read_metrics(tmp_path)
+
+
+def test_a_signal_during_save_waits_until_both_files_are_written():
+    from alexnet.state import _signals_deferred
+
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append("signal"))
+    try:
+        with _signals_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+            seen.append("both files written")
+        time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == ["both files written", "signal"]
