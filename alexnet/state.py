@@ -10,9 +10,9 @@ writes the same things back. What the file format guarantees is :mod:`alexnet.ch
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-import contextlib
 import random
 import signal
 import sys
@@ -204,15 +204,23 @@ def save(run: RunState, epoch: int) -> None:
 
 @contextlib.contextmanager
 def _signals_deferred():
-    """Hold SIGINT and SIGTERM back while the block runs; a signal that arrived meanwhile is delivered after it."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield  # Windows, or a worker thread: no mask to set
+    """Hold SIGINT and SIGTERM back while the block runs; one that arrived meanwhile is raised again after it.
+
+    (A signal mask would not do: the kernel hands a blocked signal to another of torch's threads.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers, and only it runs Python's signal handlers
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    caught: list[int] = []
+    previous = {
+        s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def _check_same_run(saved: dict[str, Any], config, where: Path) -> None:
