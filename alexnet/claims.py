@@ -557,7 +557,9 @@ CLAIMS: dict[str, Claim] = {
         build=_alexnet,
         data=_synthetic,
         measure=_gap,
-        quick=Design(dict(_SMALL_DATA, random_hue=True), dataclasses.replace(_OVERFIT_QUICK.budget, epochs=40), lrs=(0.01,)),
+        quick=Design(
+            dict(_SMALL_DATA, random_hue=True), dataclasses.replace(_OVERFIT_QUICK.budget, epochs=40), lrs=(0.01,)
+        ),
         full=_reduced_cifar(epochs=60),
         eval_train=True,
     ),

@@ -32,9 +32,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from alexnet.data import ImageTensorDataset, load_dataset
-from alexnet.evaluate import topk_error
+from alexnet.evaluate import eval_mode, topk_error
 from alexnet.inputs import ModelInput
-from alexnet.lrn import LocalResponseNorm
+from alexnet.lrn import LocalResponseNorm, window_sums
 
 __all__ = [
     "four_layer_net",
@@ -238,13 +238,9 @@ def evaluate(
     """Loss, top-1 and top-5 error of ``model`` in test mode on ``data`` (Section 6's measures).
 
     ``inputs`` makes the network's input from ``data``'s uint8 images (:mod:`alexnet.inputs`)."""
-    was_training = model.training
-    model.eval()
-    logits = []
-    for start in range(0, len(data), batch_size):
-        x = inputs(data.images[start : start + batch_size].to(device))
-        logits.append(model(x).float().cpu())
-    model.train(was_training)
+    with eval_mode(model):
+        logits = [model(inputs(data.images[i : i + batch_size].to(device))).float().cpu()
+                  for i in range(0, len(data), batch_size)]  # fmt: skip
     out = torch.cat(logits)
     errors = topk_error(out, data.labels, ks=(1, 5))
     return {"loss": F.cross_entropy(out, data.labels).item(), "top1": errors[1], "top5": errors[5]}
@@ -505,20 +501,16 @@ def lrn_strength(model: nn.Module, images: torch.Tensor) -> list[float]:
     ratios: dict[int, float] = {}
 
     def hook(module, inputs, output, index):
-        a = inputs[0]
-        squares = F.pad(a.pow(2).flatten(2), (0, 0, module.size // 2, (module.size - 1) // 2))
-        sums = squares.unfold(1, module.size, 1).sum(-1)
+        sums = window_sums(inputs[0].pow(2), module.size)  # the layer's own sum over neighbouring maps
         ratios[index] = (module.alpha * sums / module.k).median().item()
 
     handles = [m.register_forward_hook(lambda mod, i, o, j=j: hook(mod, i, o, j)) for j, m in enumerate(layers)]
-    was_training = model.training
     try:
-        model.eval()
-        model(images)
+        with eval_mode(model):
+            model(images)
     finally:
         for h in handles:
             h.remove()
-        model.train(was_training)
     return [ratios[j] for j in range(len(layers))]
 
 
