@@ -12,17 +12,18 @@ import torch
 from PIL import Image
 from torchvision import transforms as T
 
-from alexnet import data as data_module
 from alexnet.data import (
     PHOTOS,
     CorruptImageError,
     ImageTensorDataset,
     decode_image,
+    downloads,
     load_dataset,
     photo_credits,
     photos,
     synthetic,
 )
+from alexnet.data import cache as cache_module
 
 
 def test_synthetic_is_deterministic_balanced_and_split():
@@ -157,7 +158,7 @@ def test_image_folder_decodes_once_and_reuses_the_cache(tmp_path, monkeypatch):
     def no_decoding(*args):
         raise AssertionError("decoded again")
 
-    monkeypatch.setattr(data_module, "decode_image", no_decoding)
+    monkeypatch.setattr(cache_module, "decode_image", no_decoding)  # where the cache's decoder looks it up
     with pytest.warns(UserWarning, match=r"1 corrupt image\(s\) were skipped.*broken.jpg"):
         again = load_dataset("imagefolder", "train", root=tmp_path, image_size=24)
     assert torch.equal(again.images, ds.images) and torch.equal(again.labels, ds.labels)
@@ -221,7 +222,7 @@ def _write_cifar(root, per_batch=3, labels=None):
 def _pin_md5(monkeypatch, folder):
     """The package checks torchvision's MD5 sums; these fake files get their own."""
     sums = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
-    monkeypatch.setattr(data_module, "_cifar10_md5", lambda: sums)
+    monkeypatch.setattr(downloads, "_cifar10_md5", lambda: sums)
 
 
 def test_cifar10_reads_the_pickled_batches(tmp_path, monkeypatch):

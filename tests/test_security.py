@@ -19,7 +19,7 @@ from alexnet import checkpoint as ckpt
 from alexnet import data
 from alexnet.__main__ import main
 from alexnet.checkpoint import CHECKPOINT_NAME, TrainingError, load_checkpoint, save_checkpoint
-from alexnet.data import load_dataset
+from alexnet.data import downloads, load_dataset
 from alexnet.train import TrainConfig, train
 
 
@@ -153,7 +153,7 @@ def test_a_cifar10_payload_is_refused_by_the_restricted_unpickler_too(tmp_path, 
     marker = tmp_path / "PWNED"
     folder = _cifar_folder(tmp_path, {"label_names": Payload(marker)})
     sums = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
-    monkeypatch.setattr(data, "_cifar10_md5", lambda: sums)  # as if the checksum had matched
+    monkeypatch.setattr(downloads, "_cifar10_md5", lambda: sums)  # as if the checksum had matched
     with pytest.raises(ValueError, match=r"refused to rebuild posix.system"):
         load_dataset("cifar10", "test", root=tmp_path)
     assert not marker.exists()
@@ -162,7 +162,7 @@ def test_a_cifar10_payload_is_refused_by_the_restricted_unpickler_too(tmp_path, 
 def test_the_restricted_unpickler_rebuilds_what_cifar10_holds():
     batch = {"data": np.arange(6, dtype=np.uint8).reshape(2, 3), "labels": [1, 2], "batch_label": "x"}
     for protocol in (2, 4):
-        got = data._BatchUnpickler(io.BytesIO(pickle.dumps(batch, protocol=protocol)), encoding="latin1").load()
+        got = downloads._BatchUnpickler(io.BytesIO(pickle.dumps(batch, protocol=protocol)), encoding="latin1").load()
         assert np.array_equal(got["data"], batch["data"]) and got["labels"] == [1, 2]
 
 
