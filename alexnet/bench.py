@@ -17,7 +17,6 @@ It also times the paper's LRN (Section 3.3) written out by hand against torch's 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +24,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from alexnet.distributed import resolve_device, synchronize
+from alexnet.distributed import resolve_device
 from alexnet.lrn import LocalResponseNorm
 from alexnet.model import build_model
 from alexnet.sgd import PaperSGD
 from alexnet.step import TrainStep, autocast_dtype, choose_lrn, lrn_timings
+from alexnet.timing import time_call
 
 __all__ = [
     "BenchResult",
@@ -85,21 +85,6 @@ def settings(device: torch.device, full: bool = False, **given: Any) -> tuple[di
     return out, note
 
 
-def _time(step, steps: int, warmup: int, device: torch.device, first: Callable[[float], None] | None = None) -> float:
-    for i in range(warmup):
-        tic = time.perf_counter()
-        step()
-        if i == 0 and first:
-            synchronize(device)
-            first(time.perf_counter() - tic)
-    synchronize(device)
-    tic = time.perf_counter()
-    for _ in range(steps):
-        step()
-    synchronize(device)
-    return (time.perf_counter() - tic) / steps
-
-
 def _plain_loop(model: str, model_options: dict[str, Any], x, y, seed: int, dev: torch.device) -> Callable[[], None]:
     """The loop a first PyTorch program writes: fp32, NCHW, torch.optim.SGD."""
     torch.manual_seed(seed)
@@ -151,15 +136,13 @@ def bench(
         results.append(BenchResult(name, batch_size / seconds, 1000 * seconds, batch_size, steps, str(dev)))
 
     # the plain loop
-    paths = 1 + int(eager) + int(compile)
-    total = paths * (warmup + steps) + (2 if compile else 0)
-
-    def estimate(seconds: float) -> None:
-        say(f"first step: {seconds:.2f} s; all {total} steps of the {paths} paths take about {seconds * total:.0f} s")
-
+    warmup = max(warmup, 2)  # torch's timer makes two untimed calls itself
     say(f"timing fp32: {warmup} warm-up + {steps} timed steps")
     plain = _plain_loop(model, model_options, x, y, seed, dev)
-    record("fp32", _time(plain, steps, warmup, dev, first=estimate))
+    record("fp32", time_call(plain, steps, warmup))
+    rest = (int(eager) + int(compile)) * (warmup + steps) + (2 if compile else 0)
+    say(f"fp32: {results[0].ms_per_step / 1000:.2f} s per step; the other paths' {rest} steps take about "
+        f"{results[0].ms_per_step / 1000 * rest:.0f} s" + (" plus compilation" if compile else ""))  # fmt: skip
     del plain  # frees its model before the next one is built
 
     # the trainer's step, eager and compiled
@@ -174,7 +157,7 @@ def bench(
         torch.manual_seed(seed)
         net = build_model(model, **model_options).to(dev)
         step = TrainStep(net, PaperSGD(net.parameters()), dev, amp=True, channels_last=True, compile=compiled)
-        record(name, _time(lambda step=step: step(x, y), steps, warmup + (2 if compiled else 0), dev))
+        record(name, time_call(lambda step=step: step(x, y), steps, warmup + (2 if compiled else 0)))
         del net, step
     return results
 

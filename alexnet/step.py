@@ -9,15 +9,13 @@ activations), channels-last, with the LRN implementation that is faster on the d
 
 from __future__ import annotations
 
-import time
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alexnet.distributed import synchronize
 from alexnet.lrn import LRN_IMPLS, LocalResponseNorm
 from alexnet.model import AlexNet
+from alexnet.timing import time_call
 
 __all__ = ["TrainStep", "autocast_dtype", "use_channels_last", "choose_lrn", "lrn_timings", "PRECISIONS"]
 
@@ -93,16 +91,10 @@ def lrn_timings(
     for impl in LRN_IMPLS:
         layer = LocalResponseNorm(impl=impl)
         try:
-            for _ in range(2):  # warm-up (and cuDNN/allocator first calls)
-                layer(x).sum().backward()
+            layer(x).sum().backward()  # can it run in this dtype here at all?
         except (NotImplementedError, RuntimeError):
             continue
-        synchronize(device)
-        tic = time.perf_counter()
-        for _ in range(repeats):
-            layer(x).sum().backward()
-        synchronize(device)
-        times[impl] = (time.perf_counter() - tic) / repeats
+        times[impl] = time_call(lambda layer=layer: layer(x).sum().backward(), repeats, warmup=2)
     return times
 
 
