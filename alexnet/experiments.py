@@ -12,8 +12,10 @@ What the chapters on ReLU, LRN, overlapping pooling and dropout run:
 * :class:`Budget` and :func:`load_data`: one description of a run's scale, with a quick (CPU,
   synthetic images) and a full (GPU, CIFAR-10) setting picked by :func:`alexnet.mode.pick`.
 * :func:`fit`: a seeded, compact training loop (SGD with momentum, Section 5's optimiser)
-  returning a per-epoch :class:`History`; :func:`compare` trains several arms under one budget.
-* :func:`epochs_to_reach`: epochs a run needs to reach a training error (Figure 1's 25%).
+  returning a per-epoch :class:`History`, evaluated by :func:`alexnet.evaluate.evaluate_model`
+  (the evaluation the trainer runs).
+* :func:`epochs_to_reach`: epochs a run needs to reach a training error (Figure 1's 25%);
+  :func:`format_table`: the plain-text tables the chapters print.
 
 The mechanisms themselves live in their own modules: :mod:`alexnet.lrn` (with the LRN
 conventions) and :mod:`alexnet.dropout` (the paper's test-time scaling and the ensemble view).
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,9 +34,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from alexnet.data import ImageTensorDataset, load_dataset
-from alexnet.evaluate import eval_mode, topk_error
+from alexnet.evaluate import evaluate_model
 from alexnet.inputs import ModelInput
-from alexnet.lrn import LocalResponseNorm, window_sums
+from alexnet.lrn import LocalResponseNorm
 
 __all__ = [
     "four_layer_net",
@@ -44,18 +46,8 @@ __all__ = [
     "seed_everything",
     "History",
     "fit",
-    "compare",
-    "evaluate",
     "epochs_to_reach",
-    "standard_error",
-    "speedup_conclusion",
-    "overfitting_conclusion",
-    "error_difference",
     "format_table",
-    "ACTIVATION_FUNCTIONS",
-    "activation_and_gradient",
-    "lrn_strength",
-    "time_call",
 ]
 
 # ----------------------------------------------------------------------------- the four-layer CIFAR-10 net
@@ -221,7 +213,7 @@ class History:
     val_top5_error: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     steps: int = 0
-    model: nn.Module | None = field(default=None, repr=False, compare=False)  # set by compare()
+    model: nn.Module | None = field(default=None, repr=False, compare=False)  # the trained network
     inputs: ModelInput | None = field(default=None, repr=False, compare=False)  # what fit() fed the network
 
     def last(self, key: str) -> float:
@@ -229,21 +221,6 @@ class History:
         if not values:
             raise ValueError(f"history {self.name!r} has no {key} values")
         return values[-1]
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module, data: ImageTensorDataset, inputs: ModelInput, batch_size: int = 256, device: str = "cpu"
-) -> dict[str, float]:
-    """Loss, top-1 and top-5 error of ``model`` in test mode on ``data`` (Section 6's measures).
-
-    ``inputs`` makes the network's input from ``data``'s uint8 images (:mod:`alexnet.inputs`)."""
-    with eval_mode(model):
-        logits = [model(inputs(data.images[i : i + batch_size].to(device))).float().cpu()
-                  for i in range(0, len(data), batch_size)]  # fmt: skip
-    out = torch.cat(logits)
-    errors = topk_error(out, data.labels, ks=(1, 5))
-    return {"loss": F.cross_entropy(out, data.labels).item(), "top1": errors[1], "top5": errors[5]}
 
 
 def fit(
@@ -278,6 +255,7 @@ def fit(
     inputs = ModelInput.fit(model, train.images).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=budget.lr, momentum=budget.momentum, weight_decay=budget.weight_decay)
     images, labels = train.images.to(device), train.labels.to(device)
+    size = images.shape[-1]  # evaluated on whole images: the "centre crop" is the image itself
     hist = History(name=name, inputs=inputs)
     for epoch in range(1, budget.epochs + 1):
         start = time.perf_counter()
@@ -301,12 +279,12 @@ def fit(
         hist.train_loss.append(loss_sum / seen)
         hist.train_error.append(wrong / seen)
         if eval_train:
-            hist.train_eval_error.append(evaluate(model, train, inputs, device=device)["top1"])
+            hist.train_eval_error.append(evaluate_model(model, train, inputs, size, device=device)["top1_error"])
         if val is not None:
-            m = evaluate(model, val, inputs, device=device)
+            m = evaluate_model(model, val, inputs, size, device=device)
             hist.val_loss.append(m["loss"])
-            hist.val_error.append(m["top1"])
-            hist.val_top5_error.append(m["top5"])
+            hist.val_error.append(m["top1_error"])
+            hist.val_top5_error.append(m["top5_error"])
         hist.seconds.append(time.perf_counter() - start)
         if verbose:
             val_text = f", val error {100 * hist.val_error[-1]:.2f}%" if val is not None else ""
@@ -316,31 +294,6 @@ def fit(
         if stop_below is not None and hist.train_error[-1] <= stop_below:
             break
     return hist
-
-
-def compare(
-    builder: Callable[..., nn.Module],
-    arms: dict[str, dict],
-    train: ImageTensorDataset,
-    val: ImageTensorDataset | None,
-    budget: Budget,
-    common: dict | None = None,
-    **fit_options,
-) -> dict[str, History]:
-    """Train one network per arm, ``builder(**common, **arms[name])``, all under the same ``budget``.
-
-    Each arm is built right after seeding with ``budget.seed``, so arms that share a layout
-    start from the same weights; every arm then sees the same mini-batches in the same order.
-    """
-    if not arms:
-        raise ValueError("compare needs at least one arm")
-    results = {}
-    for name, options in arms.items():
-        seed_everything(budget.seed)
-        model = builder(**{**(common or {}), **options})
-        results[name] = fit(model, train, val, budget, name=name, **fit_options)
-        results[name].model = model  # kept for follow-up measurements (e.g. the dropout ensemble)
-    return results
 
 
 def epochs_to_reach(errors: Sequence[float], target: float, start: float | None = None) -> float | None:
@@ -362,174 +315,17 @@ def epochs_to_reach(errors: Sequence[float], target: float, start: float | None 
     return None
 
 
-# ----------------------------------------------------------------------------- conclusions from a run
-# The chapters print these sentences after each experiment, so that the text says what this
-# run's numbers show, whatever they turn out to be.
-
-
-def standard_error(error: float, n: int) -> float:
-    """Binomial standard error sqrt(e (1 - e) / n) of an error rate ``error`` measured on ``n`` images."""
-    if n < 1 or not 0 <= error <= 1:
-        raise ValueError(f"need an error rate in [0, 1] and n >= 1 images, got error={error!r}, n={n!r}")
-    return (error * (1 - error) / n) ** 0.5
-
-
-def error_difference(name: str, error: float, baseline_name: str, baseline: float, n: int) -> str:
-    """One sentence: ``name``'s error against ``baseline_name``'s, both on the same ``n`` images,
-    and whether the difference exceeds two standard errors of a difference of two such errors."""
-    noise = 2 * (standard_error(error, n) ** 2 + standard_error(baseline, n) ** 2) ** 0.5
-    diff = 100 * (baseline - error)
-    if diff == 0:
-        change = f"{name} has the same error as {baseline_name} ({100 * error:.2f}%)"
-    else:
-        change = f"{name} is {abs(diff):.2f} points {'below' if diff > 0 else 'above'} {baseline_name}"
-    verdict = "more than" if abs(diff) > 100 * noise else "within"
-    return f"{change}: {verdict} two standard errors ({100 * noise:.2f} points on {n} images)"
-
-
-def speedup_conclusion(
-    histories: dict[str, History], fast: str, slow: str, target: float, chance: float, paper_ratio: float
-) -> str:
-    """What a run says about a claim "``fast`` trains ``paper_ratio`` times faster than ``slow``" (Figure 1).
-
-    Uses the on-the-fly training errors: at how many epochs ``fast`` was ahead, and the ratio of
-    the epochs each needed to reach ``target`` (interpolated as :func:`epochs_to_reach` does). A
-    ratio counts as "of the paper's order" when it is at least the square root of ``paper_ratio``
-    (within a factor sqrt(paper_ratio) of it on a log scale).
-    """
-    a, b = histories[fast].train_error, histories[slow].train_error
-    ahead = [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if x < y]
-    lines = [
-        f"{fast}'s training error was below {slow}'s after {len(ahead)} of {len(a)} epochs"
-        + (f" (epochs {', '.join(map(str, ahead))})." if ahead else ".")
-    ]
-    reach = {n: epochs_to_reach(histories[n].train_error, target, start=chance) for n in (fast, slow)}
-    missing = [n for n, e in reach.items() if e is None]
-    if missing:
-        lines.append(
-            f"{' and '.join(missing)} did not reach {100 * target:.0f}% training error within "
-            f"{len(a)} epochs, so this run gives no ratio to set beside the paper's {paper_ratio:g}."
-        )
-        return "\n".join(lines)
-    ratio = reach[slow] / reach[fast]
-    lines.append(
-        f"{fast} reached {100 * target:.0f}% after {reach[fast]:.2f} epochs, {slow} after {reach[slow]:.2f}: "
-        f"{slow} needed {ratio:.2f} times as many (paper: about {paper_ratio:g})."
-    )
-    if ratio >= paper_ratio**0.5:
-        lines.append(f"This run shows a gap of the paper's order between {fast} and {slow}.")
-    elif ratio > 1:
-        lines.append(f"{fast} was faster in this run, but by much less than the paper's factor of {paper_ratio:g}.")
-    else:
-        lines.append(f"{fast} was not faster in this run: the paper's claim does not show at this scale.")
-    return "\n".join(lines)
-
-
-def overfitting_conclusion(
-    val_errors: dict[str, float], train_errors: dict[str, float], regularised: str, plain: str, n_val: int
-) -> str:
-    """What a run says about "without ``regularised``'s method the network overfits" (Sections 4.1, 4.2).
-
-    ``val_errors`` and ``train_errors`` map each arm to its final validation error and its
-    training error measured in test mode; the sentences compare the two arms' gaps and
-    validation errors (the latter against the noise of ``n_val`` validation images).
-    """
-    gaps = {name: val_errors[name] - train_errors[name] for name in (regularised, plain)}
-    lines = [
-        f"gap between validation and training error: {plain} {100 * gaps[plain]:.2f} points, "
-        f"{regularised} {100 * gaps[regularised]:.2f} points."
-    ]
-    if gaps[plain] > gaps[regularised]:
-        lines.append(
-            f"{regularised} narrowed the gap by {100 * (gaps[plain] - gaps[regularised]):.2f} points in this run."
-        )
-    else:
-        lines.append(
-            f"{regularised} did not narrow the gap in this run: the paper's effect does not show at this scale."
-        )
-    difference = error_difference(regularised, val_errors[regularised], plain, val_errors[plain], n_val)
-    lines.append(f"validation error: {difference}.")
-    return "\n".join(lines)
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
-    """A plain-text table: floats printed with 2 decimals, columns aligned."""
+def format_table(header: Sequence[str], rows: Sequence[Sequence], left: int = 1) -> str:
+    """A plain-text table: floats printed with 2 decimals, the first ``left`` columns left-aligned, the rest right."""
     text = [[str(h) for h in header]] + [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in r] for r in rows]
     if any(len(r) != len(header) for r in text):
         raise ValueError("every row must have as many cells as the header")
     widths = [max(len(r[i]) for r in text) for i in range(len(header))]
     lines = [
-        "  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths, strict=True))) for r in text
+        "  ".join(
+            c.ljust(w) if k < left else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in text
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- activations (Section 3.1)
-
-ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-}
-
-
-def activation_and_gradient(name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """f(x) and f'(x) of a named activation, the derivative by autograd (ReLU's f'(0) is taken as 0)."""
-    if name not in ACTIVATION_FUNCTIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATION_FUNCTIONS)}, got {name!r}")
-    x = x.detach().float().clone().requires_grad_(True)
-    y = ACTIVATION_FUNCTIONS[name](x)
-    (grad,) = torch.autograd.grad(y.sum(), x)
-    return y.detach(), grad
-
-
-# ----------------------------------------------------------------------------- LRN strength
-
-
-@torch.no_grad()
-def lrn_strength(model: nn.Module, images: torch.Tensor) -> list[float]:
-    """For each paper-convention LRN layer of ``model``, the median of alpha * sum(a^2) / k over its inputs.
-
-    The ratio says how much the layer normalises: near 0 the denominator is just k^beta and the
-    layer only rescales every unit by the same constant; at 1 and above, large neighbours
-    really divide a unit's output down. ``images`` is a float batch ready for the network.
-    """
-    layers = [m for m in model.modules() if isinstance(m, LocalResponseNorm)]
-    if not layers:
-        raise ValueError("model has no LocalResponseNorm layer")
-    ratios: dict[int, float] = {}
-
-    def hook(module, inputs, output, index):
-        sums = window_sums(inputs[0].pow(2), module.size)  # the layer's own sum over neighbouring maps
-        ratios[index] = (module.alpha * sums / module.k).median().item()
-
-    handles = [m.register_forward_hook(lambda mod, i, o, j=j: hook(mod, i, o, j)) for j, m in enumerate(layers)]
-    try:
-        with eval_mode(model):
-            model(images)
-    finally:
-        for h in handles:
-            h.remove()
-    return [ratios[j] for j in range(len(layers))]
-
-
-# ----------------------------------------------------------------------------- timing
-
-
-def time_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs."""
-    if repeats < 1:
-        raise ValueError(f"repeats must be positive, got {repeats}")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]

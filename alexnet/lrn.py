@@ -9,7 +9,8 @@ with k = 2, n = 5, alpha = 1e-4 and beta = 0.75. Here alpha multiplies the plain
 paper. ``torch.nn.LocalResponseNorm`` divides its alpha by n (it averages the squares instead
 of summing them), so the same layer in PyTorch needs ``alpha=n * 1e-4``; cuda-convnet, the
 paper's code, has a third convention (:func:`cuda_convnet_lrn`), and :func:`lrn_parameters`
-maps between all three. Chapter 4 shows them side by side.
+maps between all three. Chapter 4 shows them side by side, and measures with :func:`lrn_strength`
+how much a trained layer really divides by (alpha * sum a^2 against k).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "cuda_convnet_lrn",
     "lrn_parameters",
     "paper_lrn_parameters",
+    "lrn_strength",
 ]
 
 
@@ -178,3 +180,32 @@ def paper_lrn_parameters(convention: str, **params: float) -> dict[str, float]:
     if int(size) != size or size < 1:
         raise ValueError(f"the window size must be a positive whole number of channels, got {size}")
     return {"size": int(size), "alpha": alpha, "beta": beta, "k": k}
+
+
+@torch.no_grad()
+def lrn_strength(model: nn.Module, images: torch.Tensor) -> list[float]:
+    """For each paper-convention LRN layer of ``model``, the median of alpha * sum(a^2) / k over its inputs.
+
+    The ratio says how much the layer normalises: near 0 the denominator is just k^beta and the
+    layer only rescales every unit by the same constant; at 1 and above, large neighbours
+    really divide a unit's output down. ``images`` is a float batch ready for the network.
+    """
+    from alexnet.evaluate import eval_mode  # (evaluate -> ... -> model -> lrn: imported here)
+
+    layers = [m for m in model.modules() if isinstance(m, LocalResponseNorm)]
+    if not layers:
+        raise ValueError("model has no LocalResponseNorm layer")
+    ratios: dict[int, float] = {}
+
+    def hook(module, inputs, output, index):
+        sums = window_sums(inputs[0].pow(2), module.size)  # the layer's own sum over neighbouring maps
+        ratios[index] = (module.alpha * sums / module.k).median().item()
+
+    handles = [m.register_forward_hook(lambda mod, i, o, j=j: hook(mod, i, o, j)) for j, m in enumerate(layers)]
+    try:
+        with eval_mode(model):
+            model(images)
+    finally:
+        for h in handles:
+            h.remove()
+    return [ratios[j] for j in range(len(layers))]

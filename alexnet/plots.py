@@ -14,7 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from alexnet.experiments import ACTIVATION_FUNCTIONS, History, activation_and_gradient
+from alexnet.experiments import History
+from alexnet.nonlinearity import ACTIVATION_FUNCTIONS, activation_and_gradient
 
 __all__ = [
     "plot_curves",

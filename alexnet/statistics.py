@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["t_quantile_975", "Effect", "paired_effect", "verdict", "VERDICTS"]
+__all__ = ["t_quantile_975", "Effect", "paired_effect", "verdict", "VERDICTS", "standard_error"]
 
 VERDICTS = ("shown", "not shown", "opposite")
 
@@ -87,3 +87,10 @@ def paired_effect(claimed: Sequence[float], baseline: Sequence[float], larger_is
     half = t_quantile_975(n - 1) * math.sqrt(var / n)
     ci = (mean - half, mean + half)
     return Effect(diffs, mean, ci, verdict(ci))
+
+
+def standard_error(error: float, n: int) -> float:
+    """Binomial standard error sqrt(e (1 - e) / n) of an error rate ``error`` measured on ``n`` images."""
+    if n < 1 or not 0 <= error <= 1:
+        raise ValueError(f"need an error rate in [0, 1] and n >= 1 images, got error={error!r}, n={n!r}")
+    return (error * (1 - error) / n) ** 0.5

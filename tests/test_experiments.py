@@ -2,7 +2,6 @@
 
 import dataclasses
 import math
-import time
 
 import pytest
 import torch
@@ -13,23 +12,16 @@ from alexnet.claims import CLAIMS
 from alexnet.data import ImageTensorDataset, synthetic
 from alexnet.experiments import (
     Budget,
-    History,
-    activation_and_gradient,
-    compare,
     epochs_to_reach,
-    error_difference,
     fit,
     format_table,
     four_layer_net,
     load_data,
-    lrn_strength,
-    overfitting_conclusion,
-    speedup_conclusion,
-    standard_error,
-    time_call,
 )
 from alexnet.inputs import ModelInput
-from alexnet.lrn import LocalResponseNorm
+from alexnet.lrn import LocalResponseNorm, lrn_strength
+from alexnet.nonlinearity import activation_and_gradient
+from alexnet.statistics import standard_error
 
 TINY = Budget(train_images=64, val_images=32, image_size=32, num_classes=4, epochs=2, batch_size=16, lr=0.01)
 
@@ -142,14 +134,6 @@ def test_fit_is_seeded_records_every_epoch_and_learns():
         fit(four_layer_net(num_classes=4), train, None, TINY).last("val_loss")
 
 
-def test_compare_starts_arms_from_the_same_weights():
-    train, val = load_data(TINY)
-    hs = compare(four_layer_net, {"a": {}, "b": {}}, train, val, TINY, common={"num_classes": 4})
-    assert hs["a"].train_loss == hs["b"].train_loss and hs["a"].model is not hs["b"].model
-    with pytest.raises(ValueError, match="at least one arm"):
-        compare(four_layer_net, {}, train, val, TINY)
-
-
 @pytest.mark.parametrize("name", sorted(CLAIMS))
 def test_full_mode_configuration_runs_one_step_on_cpu(name):
     """Full mode runs on a GPU; here its budget and networks run one step on random images of the same
@@ -227,69 +211,7 @@ def test_lrn_strength_grows_with_the_square_of_the_input():
     assert isinstance(net[2], LocalResponseNorm)
 
 
-def test_time_call_measures():
-    calls = []
-
-    def sleep(seconds: float = 0.02) -> None:
-        calls.append(seconds)
-        time.sleep(seconds)
-
-    assert 0.02 <= time_call(sleep, repeats=3, warmup=2) < 0.2  # the time of one call, not of all five
-    assert len(calls) == 5  # two warm-up runs, then three timed ones
-    durations = iter([0.01, 0.3, 0.02])  # the median ignores one slow outlier (a busy machine)
-    assert 0.02 <= time_call(lambda: sleep(next(durations)), repeats=3, warmup=0) < 0.1
-    with pytest.raises(ValueError, match="repeats"):
-        time_call(lambda: None, repeats=0)
-
-
-def _history(name, train, val, train_eval=()):
-    return History(
-        name=name,
-        epoch=list(range(1, len(train) + 1)),
-        train_error=list(train),
-        val_error=list(val),
-        train_eval_error=list(train_eval),
-    )
-
-
-def test_standard_error_and_error_difference():
+def test_standard_error():
     assert standard_error(0.5, 100) == pytest.approx(0.05)
     with pytest.raises(ValueError, match="error rate"):
         standard_error(1.5, 10)
-    # 40% vs 50% on 1,000 images: noise 2 * sqrt(0.24 + 0.25) / sqrt(1000) = 4.4 points < 10
-    text = error_difference("a", 0.40, "b", 0.50, 1000)
-    assert "a is 10.00 points below b" in text and "more than two standard errors (4.43" in text
-    assert "within two standard errors" in error_difference("a", 0.51, "b", 0.50, 100)
-    assert "above" in error_difference("a", 0.51, "b", 0.50, 100)
-
-
-def test_speedup_conclusion_follows_the_numbers():
-    fast = _history("ReLU", [0.5, 0.2, 0.1], [0.5] * 3)
-    slow = _history("tanh", [0.7, 0.6, 0.24], [0.5] * 3)
-    text = speedup_conclusion({"ReLU": fast, "tanh": slow}, "ReLU", "tanh", 0.25, 0.75, 6.0)
-    assert "after 3 of 3 epochs" in text
-    # ReLU: 1 + (0.5 - 0.25) / 0.3 = 1.83 epochs; tanh: 2 + (0.6 - 0.25) / 0.36 = 2.97 epochs
-    assert "ReLU reached 25% after 1.83 epochs, tanh after 2.97" in text and "1.62 times" in text
-    assert "by much less than the paper's factor of 6" in text
-    # tanh ahead early, then crossed: the sentence says which epochs, and a slower ReLU is called so
-    late = _history("ReLU", [0.74, 0.3, 0.2], [0.5] * 3)
-    early = _history("tanh", [0.2, 0.4, 0.5], [0.5] * 3)
-    text = speedup_conclusion({"ReLU": late, "tanh": early}, "ReLU", "tanh", 0.25, 0.75, 6.0)
-    assert "after 2 of 3 epochs (epochs 2, 3)" in text and "was not faster" in text
-    never = _history("tanh", [0.7, 0.6, 0.5], [0.5] * 3)
-    assert "tanh did not reach 25%" in speedup_conclusion({"ReLU": fast, "tanh": never}, "ReLU", "tanh", 0.25, 0.75, 6)
-    quick = _history("ReLU", [0.1, 0.1, 0.1], [0.5] * 3)
-    assert "gap of the paper's order" in speedup_conclusion(
-        {"ReLU": quick, "tanh": slow}, "ReLU", "tanh", 0.25, 0.75, 6
-    )
-
-
-def test_overfitting_conclusion_follows_the_numbers():
-    val, train = {"dropout": 0.35, "none": 0.40}, {"dropout": 0.25, "none": 0.05}
-    text = overfitting_conclusion(val, train, "dropout", "none", 200)
-    assert "none 35.00 points, dropout 10.00 points" in text and "narrowed the gap by 25.00 points" in text
-    assert "dropout is 5.00 points below none" in text
-    text = overfitting_conclusion(
-        {"dropout": 0.40, "none": 0.35}, {"dropout": 0.05, "none": 0.25}, "dropout", "none", 200
-    )
-    assert "did not narrow the gap" in text and "above" in text

@@ -102,9 +102,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_good_checkpoint(tmp_path, mo
 
 
 def test_an_out_that_cannot_be_written_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(
-        state, "load_splits", lambda config: pytest.fail("data loaded before --out was checked")
-    )
+    monkeypatch.setattr(state, "load_splits", lambda config: pytest.fail("data loaded before --out was checked"))
     a_file = tmp_path / "file"
     a_file.write_text("x")
     assert cli.main(["train", "--out", str(a_file), *CLI_TINY]) == 1
