@@ -6,8 +6,8 @@
   ``Normalize`` (the mean RGB removed), through a ``DataLoader`` with worker processes.
 * ``cached``: :func:`alexnet.data.image_folder` decodes the files once into a uint8 array file
   (timed separately: it is paid once, not every epoch); each epoch then takes batches from the
-  memory-mapped array and runs :func:`alexnet.augment.random_crop_flip` and
-  :func:`alexnet.data.to_input` on the whole batch.
+  memory-mapped array and runs :func:`alexnet.augment.random_crop_flip` and the same scaling and
+  mean subtraction as one tensor operation on the whole batch.
 
 Each pipeline runs ``--repeats`` epochs and the fastest counts (as ``timeit`` reports the best
 run), so that a chance slowdown from other processes does not decide the ratio. The per-image
@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 from alexnet.augment import random_crop_flip
-from alexnet.data import PHOTOS, image_folder, photos, to_input
+from alexnet.data import PHOTOS, image_folder, photos
 
 
 def make_jpegs(root: Path, num_images: int, seed: int = 0) -> Path:
@@ -92,7 +92,7 @@ def cached_epoch(images: torch.Tensor, batch_size: int, mean: torch.Tensor, seed
     seen = 0
     for i in range(0, len(order), batch_size):
         batch = images[order[i : i + batch_size]]
-        x = to_input(random_crop_flip(batch, 224, generator=g), mean)
+        x = random_crop_flip(batch, 224, generator=g).float().div_(255).sub_(mean.view(1, 3, 1, 1))  # as ToTensor + Normalize
         assert x.shape[1:] == (3, 224, 224) and x.dtype == torch.float32
         seen += len(x)
     return seen, time.perf_counter() - start

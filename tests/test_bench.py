@@ -51,3 +51,17 @@ def test_bench_with_no_options_on_a_cpu_runs_the_reduced_scale(monkeypatch, caps
     }
     out = capsys.readouterr().out
     assert "the reduced scale" in out and "speed-up = " in out
+
+
+def test_the_data_pipeline_benchmark_runs(tmp_path):
+    """benchmarks/data_pipeline.py (the README's) on a few JPEGs: both pipelines give the same number of batches."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "data_pipeline.py"
+    spec = importlib.util.spec_from_file_location("data_pipeline", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    r = module.run(num_images=16, batch_size=8, workers=0, root=str(tmp_path), repeats=1)
+    assert r["images"] == 16 and r["per_image_images_per_second"] > 0 and r["cached_images_per_second"] > 0
+    assert "ratio:" in module.format_result(r)
