@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ from torch import nn
 
 from alexnet.arithmetic import conv_output_size
 from alexnet.lrn import LocalResponseNorm
+from alexnet.model_checks import check_batch, check_config
 
 __all__ = ["AlexNetConfig", "AlexNet", "build_model", "PRESETS"]
 
@@ -79,29 +79,7 @@ class AlexNetConfig:
     init: str = "paper"
 
     def __post_init__(self) -> None:
-        _check_field_types(self)
-        if len(self.conv_channels) != 5 or any(int(c) < 1 for c in self.conv_channels):
-            raise ValueError(f"conv_channels must be five positive integers, got {self.conv_channels!r}")
-        if self.groups not in (1, 2):
-            raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two towers), got {self.groups!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        if self.init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
-        if self.dropout_at not in DROPOUT_PLACES:
-            raise ValueError(f"dropout_at must be one of {DROPOUT_PLACES}, got {self.dropout_at!r}")
-        from alexnet.inputs import CONVENTIONS
-
-        if self.input_convention not in CONVENTIONS:
-            raise ValueError(f"input_convention must be one of {tuple(CONVENTIONS)}, got {self.input_convention!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}")
-        if not self.width > 0:
-            raise ValueError(f"width must be a positive multiplier, got {self.width!r}")
-        if self.num_classes < 1:
-            raise ValueError(f"num_classes must be at least 1, got {self.num_classes!r}")
-        if self.image_size < 1:
-            raise ValueError(f"image_size must be a positive number of pixels, got {self.image_size!r}")
+        check_config(self)
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -112,37 +90,6 @@ class AlexNetConfig:
     def hidden(self) -> int:
         """Units in fc6 and fc7 after the width multiplier."""
         return _scaled(self.fc_features, self.width, 1)
-
-
-_INT_FIELDS = ("fc_features", "num_classes", "image_size", "conv1_padding", "groups", "lrn_size")
-_FLOAT_FIELDS = ("lrn_alpha", "lrn_beta", "lrn_k", "dropout", "width")
-_BOOL_FIELDS = ("lrn", "overlapping_pool", "ceil_mode", "adaptive_pool")
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_field_types(config: AlexNetConfig) -> None:
-    """A ``ValueError`` naming the field unless every field has its type: integers, finite numbers, booleans."""
-    channels = config.conv_channels
-    if not isinstance(channels, (tuple, list)) or not all(_is_int(c) for c in channels):
-        raise ValueError(f"conv_channels must be five positive integers, got {channels!r}")
-    for name in _INT_FIELDS:
-        value = getattr(config, name)
-        if not _is_int(value):
-            raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    for name in _FLOAT_FIELDS:
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
-    for name in _BOOL_FIELDS:
-        value = getattr(config, name)
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
-    for name in ("activation", "init", "dropout_at", "input_convention"):
-        if not isinstance(getattr(config, name), str):
-            raise ValueError(f"{name} must be a string, got {getattr(config, name)!r}")
 
 
 def _scaled(n: int, width: float, multiple: int) -> int:
@@ -348,53 +295,7 @@ class AlexNet(nn.Module):
         The batch must not be empty, its dtype must be the weights' dtype (outside autocast), and
         its pixels must be finite (see ``check_finite``).
         """
-        if not isinstance(x, torch.Tensor):
-            raise ValueError(f"AlexNet expects a torch.Tensor of shape (N, 3, H, W), got {type(x).__name__}")
-        if x.dim() != 4:
-            hint = " (a single image? add a batch dimension with x.unsqueeze(0))" if x.dim() == 3 else ""
-            raise ValueError(
-                f"AlexNet expects a batch of images of rank 4, (N, 3, H, W); got rank {x.dim()} "
-                f"with shape {tuple(x.shape)}{hint}"
-            )
-        if x.shape[1] != 3:
-            hint = " (channels-last? use x.permute(0, 3, 1, 2))" if x.shape[-1] == 3 else ""
-            raise ValueError(
-                f"AlexNet expects 3 colour channels in dimension 1, (N, 3, H, W); got shape {tuple(x.shape)}{hint}"
-            )
-        if not x.is_floating_point():
-            raise ValueError(
-                f"AlexNet expects floating-point images; got dtype {x.dtype}. Convert uint8 images "
-                f"with alexnet.inputs.ModelInput.fit(model, train_images)(x) before the network"
-            )
-        h, w = x.shape[-2:]
-        if min(h, w) < self.min_input_size:
-            raise ValueError(
-                f"AlexNet ({self.config.image_size}-pixel design) expects images of at least "
-                f"{self.min_input_size}x{self.min_input_size} pixels; got {h}x{w}"
-            )
-        sizes = self.input_sizes
-        if h not in sizes or w not in sizes:
-            side = self.feature_size(self.config.image_size)
-            raise ValueError(
-                f"AlexNet ({self.config.image_size}-pixel design, no adaptive pooling) expects images whose "
-                f"sides lie in {sizes.start}-{sizes.stop - 1} pixels, which give pool5 its {side}x{side} "
-                f"positions; got {h}x{w} (build the model with image_size={h} for that size)"
-            )
-        if x.shape[0] == 0:
-            raise ValueError(f"AlexNet got an empty batch, shape {tuple(x.shape)}: pass at least one image")
-        weights = next(self.parameters()).dtype
-        if x.dtype != weights and not torch.is_autocast_enabled(x.device.type):
-            raise ValueError(
-                f"AlexNet's weights are {weights} but the images are {x.dtype}: convert the batch with "
-                f"x.to({weights}) (or the network with model.to({x.dtype}), or run under torch.autocast)"
-            )
-        check = self.check_finite if self.check_finite is not None else x.device.type == "cpu"
-        if check and not torch.compiler.is_compiling() and not bool(torch.isfinite(x).all()):
-            bad = int((~torch.isfinite(x)).sum())
-            raise ValueError(
-                f"AlexNet got {bad} NaN or infinite pixel value(s): the images must be finite "
-                "(check the decoding, the mean subtracted, or a division by zero upstream)"
-            )
+        check_batch(self, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
