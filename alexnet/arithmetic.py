@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from alexnet.evaluate import eval_mode
+
 __all__ = ["conv_output_size", "LayerRow", "layer_table", "totals", "format_table"]
 
 
@@ -83,7 +85,6 @@ def _input_shape(input_size: int | Sequence[int]) -> tuple[int, ...]:
     raise ValueError(f"input_size must be a side, (H, W) or (C, H, W); got {input_size!r}")
 
 
-@torch.no_grad()
 def layer_table(model: nn.Module, input_size: int | Sequence[int]) -> list[LayerRow]:
     """One row per layer, in the order the layers run, for one image of ``input_size``."""
     layers = _named_layers(model)
@@ -92,16 +93,14 @@ def layer_table(model: nn.Module, input_size: int | Sequence[int]) -> list[Layer
         m.register_forward_hook(lambda mod, inp, out, i=i: outputs.__setitem__(i, out))
         for i, (_, m) in enumerate(layers)
     ]
-    was_training = model.training
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else "cpu"
     try:
-        model.eval()
-        param = next(model.parameters(), None)
-        device = param.device if param is not None else "cpu"
-        model(torch.zeros(1, *_input_shape(input_size), device=device))
+        with eval_mode(model):
+            model(torch.zeros(1, *_input_shape(input_size), device=device))
     finally:
         for h in hooks:
             h.remove()
-        model.train(was_training)
     rows = []
     for i, (name, module) in enumerate(layers):
         if i not in outputs:  # a module that did not run (e.g. an unused one)
