@@ -12,7 +12,8 @@ the direction the paper claims. :func:`run_claim` then
    of mini-batches and the dropout masks; the arms of one seed share all of them where their
    layouts allow);
 3. measures the metric per arm and seed, and computes the paired effect, its 95% interval and the
-   verdict with :func:`alexnet.statistics.paired_effect`. No seed is dropped.
+   verdict with :func:`alexnet.statistics.paired_effect` (:func:`~alexnet.statistics.ratio_effect`
+   for a ratio). No seed is dropped.
 
 The claims and their designs are in :mod:`alexnet.designs`; ``python -m alexnet experiment NAME``
 runs the same function.
@@ -30,7 +31,7 @@ import torch
 
 from alexnet.designs import CLAIMS, TUNING_SEED, Claim, Design
 from alexnet.experiments import Budget, History, fit, format_table, seed_everything
-from alexnet.statistics import Effect, paired_effect
+from alexnet.statistics import Effect, paired_effect, ratio_effect
 
 __all__ = ["TUNING_SEED", "Design", "Claim", "ClaimResult", "CLAIMS", "run_claim", "claim_result", "claims_table"]
 
@@ -145,7 +146,7 @@ def run_claim(
             _say(log, f"  seed {seed}: {arm}: {values[arm][-1]:.4g}")
     mech, base = values[claim.mechanism], values[claim.baseline]
     if claim.ratio:
-        effect = paired_effect([b / m - 1 for m, b in zip(mech, base, strict=True)], [0.0] * len(mech), True)
+        effect = ratio_effect(mech, base)  # the geometric mean of baseline / mechanism, minus 1
     else:
         effect = paired_effect(mech, base, claim.larger_is_better)
     result = ClaimResult(

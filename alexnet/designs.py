@@ -60,7 +60,7 @@ class Claim:
     full: Design
     why: str = ""  # why this data: what the mechanism has to do on it
     paper_scale: str = ""  # the paper's experiment, to print next to ours
-    ratio: bool = False  # effect = baseline / mechanism - 1 (e.g. epochs), else a difference
+    ratio: bool = False  # effect = geometric mean of baseline / mechanism, minus 1 (e.g. epochs), else a difference
     larger_is_better: bool = False
     unit: str = " points"
     stop_below: float | None = None  # training may stop once the training error reaches this
@@ -87,7 +87,7 @@ class Claim:
             )
         else:
             lr = f"{d.lrs[0]:g} for every arm (the paper chose none per arm here)"
-        shown = (f"the 95% interval of the mean of {self.baseline}/{self.mechanism} - 1 lies above 0"
+        shown = (f"the 95% interval of the geometric mean of {self.baseline}/{self.mechanism} over seeds lies above 1"
                  if self.ratio else f"the 95% interval of the mean paired difference ({self.baseline} minus "
                  f"{self.mechanism}{', reversed' if self.larger_is_better else ''}) lies above 0")  # fmt: skip
         lines = [
@@ -198,6 +198,11 @@ _FOUR_LAYER_LR = 0.001
 # the width ("paper-width") learns, but far more slowly than He init within the quick budgets.
 _HE_STANDARDISED = {"init": "kaiming", "input_convention": "torchvision"}
 _SHAPES = dict(image_size=32, num_classes=8)
+# LRN's learning rates, per arm: cuda-convnet's 0.001 for this net and 3x and 10x above it. The first design gave
+# both arms 0.001 and measured LRN 14.5 points worse (seeds 0-2), its arm training more slowly: an LRN that barely
+# divides still scales every unit by k^-beta = 0.59, twice, so the same step moves that net less. On the tuning seed
+# 0.0003 was the worst rate for both arms (5 epochs), so the grid starts at 0.001.
+_LRN_LRS = (_FOUR_LAYER_LR, 0.003, 0.01)
 # Figure 1's per-network learning rates are swept over a grid wide enough that neither arm's best is at its edge
 _FIGURE_1_LRS = (0.0003, 0.001, 0.003, 0.01, 0.03)
 # an over-fitting regime: few training images, distractor blobs and a contrast that varies per image
@@ -257,13 +262,15 @@ CLAIMS: dict[str, Claim] = {
         measure=_last_val_error,
         quick=Design(
             dict(_SHAPES, train_images=1024, val_images=512, contrast=1.0, clutter=2),
-            Budget(train_images=1024, image_size=32, num_classes=8, epochs=5, weight_decay=5e-4),
-            lrs=(_FOUR_LAYER_LR,),
+            Budget(train_images=1024, image_size=32, num_classes=8, epochs=8, weight_decay=5e-4),
+            lrs=_LRN_LRS,
+            tune_epochs=3,
         ),
         full=Design(
             dict(dataset="cifar10"),
             dataclasses.replace(_CIFAR_FULL, epochs=60, weight_decay=5e-4),
-            lrs=(_FOUR_LAYER_LR,),
+            lrs=_LRN_LRS,
+            tune_epochs=10,
         ),
     ),
     "pooling": Claim(

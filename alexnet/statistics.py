@@ -3,7 +3,9 @@
 Each mechanism experiment trains every arm once per seed, the arms of one seed sharing their
 data order and initial weights where the layouts allow (:func:`alexnet.claims.run_claim`).
 The per-seed differences between two arms are therefore paired, and their mean with a Student-t
-interval is the effect (signed so that a positive value is the direction the paper claims). The
+interval is the effect (signed so that a positive value is the direction the paper claims). A
+claim about a ratio (Figure 1's "six times faster") is averaged on its own scale, the logarithm:
+:func:`ratio_effect` gives the geometric mean of the per-seed ratios and its interval. The
 verdict follows from the interval alone:
 
 * ``"shown"``: the interval lies above zero;
@@ -17,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["t_quantile_975", "Effect", "paired_effect", "verdict", "VERDICTS", "standard_error"]
+__all__ = ["t_quantile_975", "Effect", "paired_effect", "ratio_effect", "verdict", "VERDICTS", "standard_error"]
 
 VERDICTS = ("shown", "not shown", "opposite")
 
@@ -87,6 +89,25 @@ def paired_effect(claimed: Sequence[float], baseline: Sequence[float], larger_is
     half = t_quantile_975(n - 1) * math.sqrt(var / n)
     ci = (mean - half, mean + half)
     return Effect(diffs, mean, ci, verdict(ci))
+
+
+def ratio_effect(claimed: Sequence[float], baseline: Sequence[float]) -> Effect:
+    """The effect of a mechanism that should make a positive quantity smaller by a factor (epochs to a target).
+
+    Ratios multiply, so they are averaged as logarithms: the per-seed log ratios
+    log(baseline / claimed) get the paired mean and Student-t interval of :func:`paired_effect`, and
+    the effect is the geometric mean ratio minus 1, the interval's ends likewise (a ratio of 2 on
+    one seed and 1/2 on another averages to 1, not to 1.25). ``differences`` holds the per-seed
+    ratios minus 1. The verdict is the log scale's: ``"shown"`` when the interval lies above a ratio of 1.
+    """
+    if len(claimed) != len(baseline):
+        raise ValueError(f"need one value per seed in both arms, got {len(claimed)} and {len(baseline)}")
+    if not all(math.isfinite(v) and v > 0 for v in (*claimed, *baseline)):
+        raise ValueError("a ratio needs positive, finite values in both arms")
+    logs = paired_effect([math.log(b / c) for c, b in zip(claimed, baseline, strict=True)], [0.0] * len(claimed), True)
+    ratios = tuple(b / c - 1 for c, b in zip(claimed, baseline, strict=True))
+    low, high = logs.ci95
+    return Effect(ratios, math.exp(logs.effect) - 1, (math.exp(low) - 1, math.exp(high) - 1), logs.verdict)
 
 
 def standard_error(error: float, n: int) -> float:

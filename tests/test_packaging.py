@@ -52,3 +52,19 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one():
 def test_the_book_extra_is_part_of_dev():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert {normalise(r) for r in extras["book"]} <= {normalise(r) for r in extras["dev"]}
+
+
+def test_the_readme_reexecutes_chapters_with_the_kernels_nbval_uses():
+    from alexnet.mode import CPU_PINS, pin_cpu_kernels
+
+    readme = (ROOT / "README.md").read_text()
+    for name, value in CPU_PINS.items():
+        assert f"{name}={value}" in readme, f"README's re-execute command lacks {name}={value}"
+    env = {"MKL_CBWR": "COMPATIBLE"}
+    pin_cpu_kernels(env)
+    assert env["MKL_CBWR"] == "COMPATIBLE"  # a value the user set is kept
+    import platform
+
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert env["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert "pin_cpu_kernels()" in (ROOT / "book" / "conftest.py").read_text()

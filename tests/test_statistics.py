@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from alexnet.statistics import paired_effect, t_quantile_975, verdict
+from alexnet.statistics import paired_effect, ratio_effect, t_quantile_975, verdict
 
 
 def test_the_interval_is_students_t_on_the_paired_differences():
@@ -38,3 +38,18 @@ def test_t_quantiles_match_the_exact_values():
     scipy = pytest.importorskip("scipy.stats")
     for df in (1, 2, 4, 9, 29, 30, 31, 60, 200):
         assert t_quantile_975(df) == pytest.approx(scipy.t.ppf(0.975, df), abs=2e-3)
+
+
+def test_a_ratio_is_averaged_on_the_log_scale():
+    claimed, baseline = [2.0, 2.0, 1.0], [4.0, 6.0, 3.0]  # epochs: the mechanism needs fewer; ratios 2, 3, 3
+    e = ratio_effect(claimed, baseline)
+    logs = np.log(np.array(baseline) / np.array(claimed))
+    half = 4.303 * logs.std(ddof=1) / math.sqrt(3)
+    assert e.effect == pytest.approx(math.exp(logs.mean()) - 1)  # geometric mean 2.62, not the mean 2.67
+    assert e.ci95 == pytest.approx((math.exp(logs.mean() - half) - 1, math.exp(logs.mean() + half) - 1))
+    assert e.differences == pytest.approx((1.0, 2.0, 2.0)) and e.verdict == "shown"
+    # a ratio of 2 and one of 1/2 average to 1 (no effect), where their arithmetic mean would claim 1.25
+    assert ratio_effect([1.0, 2.0], [2.0, 1.0]).effect == pytest.approx(0.0)
+    assert ratio_effect([3.0, 3.1, 2.9], [1.0, 1.1, 1.0]).verdict == "opposite"
+    with pytest.raises(ValueError, match="positive"):
+        ratio_effect([0.0, 1.0], [1.0, 1.0])
