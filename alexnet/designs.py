@@ -19,6 +19,7 @@ from torch import nn
 
 from alexnet.data import ImageTensorDataset, load_dataset
 from alexnet.experiments import Budget, History, epochs_to_reach, four_layer_net
+from alexnet.lrn import paper_lrn_parameters
 
 __all__ = ["TUNING_SEED", "Design", "Claim", "CLAIMS"]
 
@@ -198,11 +199,18 @@ _FOUR_LAYER_LR = 0.001
 # the width ("paper-width") learns, but far more slowly than He init within the quick budgets.
 _HE_STANDARDISED = {"init": "kaiming", "input_convention": "torchvision"}
 _SHAPES = dict(image_size=32, num_classes=8)
-# LRN's learning rates, per arm: cuda-convnet's 0.001 for this net and 3x and 10x above it. The first design gave
-# both arms 0.001 and measured LRN 14.5 points worse (seeds 0-2), its arm training more slowly: an LRN that barely
-# divides still scales every unit by k^-beta = 0.59, twice, so the same step moves that net less. On the tuning seed
-# 0.0003 was the worst rate for both arms (5 epochs), so the grid starts at 0.001.
-_LRN_LRS = (_FOUR_LAYER_LR, 0.003, 0.01)
+# LRN's learning rates, per arm, around cuda-convnet's 0.001 for this net. The first design gave both arms 0.001
+# with the printed constants and measured LRN 14.5 points worse (seeds 0-2), its arm training more slowly: an LRN
+# that barely divides still scales every unit by k^-beta = 0.59, twice, so the same step moves that net less.
+# With the CIFAR-10 constants below (k = 1, no such factor) both arms' best rate on the tuning seed was 0.001,
+# inside this grid.
+_LRN_LRS = (0.0003, _FOUR_LAYER_LR, 0.003)
+# The CIFAR-10 result of Section 3.3 is, by its footnote, "specified precisely by the code and parameter files"
+# of cuda-convnet: layer-params-conv-local-11pct.cfg normalises with size=9, scale=0.001, pow=0.75 and its
+# constant 1 (dnouri/cuda-convnet@35d0bc4). Converted to the paper's convention, alpha * n / k is 4 times the
+# printed ImageNet layer's (1e-3 against 2.5e-4), and on this chapter's inputs its median alpha * sum(a^2) / k
+# at lrn1 is 0.1-0.3 after training (probe, seeds 500-502), where the printed constants gave 0.03.
+_CIFAR_LRN = paper_lrn_parameters("cuda-convnet", size=9, scale=1e-3, pow=0.75)
 # Figure 1's per-network learning rates are swept over a grid wide enough that neither arm's best is at its edge
 _FIGURE_1_LRS = (0.0003, 0.001, 0.003, 0.01, 0.03)
 # an over-fitting regime: few training images, distractor blobs and a contrast that varies per image
@@ -253,18 +261,22 @@ CLAIMS: dict[str, Claim] = {
         why=(
             "a brightness normalisation has something to do when the images' brightness and contrast vary: each image's "
             "contrast is scaled by 0.5-2x and its brightness shifted, with distractor blobs; raw 0-255 inputs minus the "
-            "mean image (Section 2), so that alpha * sum(a^2) is not negligible next to k"
+            "mean image (Section 2), so that alpha * sum(a^2) is not negligible next to k; the layer is the one of "
+            "cuda-convnet's CIFAR-10 net, to which Section 3.3's footnote refers this result (n=9, alpha=1.1e-4, k=1)"
         ),
         paper_scale="CIFAR-10, 50,000 training images, the four-layer net; test error 13% without, 11% with LRN",
-        arms={"LRN": {"lrn": "before_pool"}, "no LRN": {"lrn": "none"}},
+        arms={
+            "LRN": {"lrn": "before_pool", **{f"lrn_{key}": value for key, value in _CIFAR_LRN.items()}},
+            "no LRN": {"lrn": "none"},
+        },
         build=_four_layer,
         data=_synthetic,
         measure=_last_val_error,
         quick=Design(
             dict(_SHAPES, train_images=1024, val_images=512, contrast=1.0, clutter=2),
-            Budget(train_images=1024, image_size=32, num_classes=8, epochs=8, weight_decay=5e-4),
+            Budget(train_images=1024, image_size=32, num_classes=8, epochs=6, weight_decay=5e-4),
             lrs=_LRN_LRS,
-            tune_epochs=3,
+            tune_epochs=2,
         ),
         full=Design(
             dict(dataset="cifar10"),
