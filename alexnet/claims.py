@@ -103,14 +103,18 @@ def _score(claim: Claim, value: float) -> float:
 
 
 def run_claim(
-    name: str, seeds: int = 3, seed_offset: int = 0, full: bool = False, log=sys.stderr, store: str | None = None
+    name: str, seeds: int | None = None, seed_offset: int = 0, full: bool = False, log=sys.stderr,
+    store: str | None = None,
 ) -> ClaimResult:
     """Run claim ``name`` on seeds ``seed_offset`` ... ``seed_offset + seeds - 1``; progress goes to ``log``.
+
+    ``seeds`` defaults to the design's number (:attr:`Design.seeds`), the one its chapter reports.
 
     With ``store`` (a folder), the result is also written there for :func:`claim_result` to read back.
     """
     if name not in CLAIMS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
+    seeds = CLAIMS[name].design(full).seeds if seeds is None else seeds
     if seeds < 2:
         raise ValueError(f"--seeds must be at least 2 (an interval needs two), got {seeds}")
     reported = list(range(seed_offset, seed_offset + seeds))
@@ -199,7 +203,8 @@ def _fingerprint(name: str, seeds: list[int], full: bool) -> str:
 
 
 def claim_result(
-    name: str, seeds: int = 3, seed_offset: int = 0, full: bool = False, store: str = "runs/claims", log=sys.stderr
+    name: str, seeds: int | None = None, seed_offset: int = 0, full: bool = False, store: str = "runs/claims",
+    log=sys.stderr,
 ) -> ClaimResult:
     """:func:`run_claim`, or the result a chapter stored from the very same run (same design, seeds and code).
 
@@ -208,6 +213,7 @@ def claim_result(
     """
     if name not in CLAIMS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
+    seeds = CLAIMS[name].design(full).seeds if seeds is None else seeds
     path = _path(store, name, list(range(seed_offset, seed_offset + seeds)), full)
     if path.is_file():
         try:

@@ -20,6 +20,7 @@ def tiny(monkeypatch):
         dict(image_size=32, num_classes=4, train_images=64, val_images=8),
         Budget(train_images=64, image_size=32, num_classes=4, epochs=2, batch_size=32, width=0.25),
         lrs=(0.001, 0.01),
+        seeds=2,
     )
     monkeypatch.setitem(CLAIMS, "relu", dataclasses.replace(relu, quick=quick))
     return CLAIMS["relu"]
@@ -35,7 +36,7 @@ def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny):
 
     claims._train_arm, saved = spy, claims._train_arm
     try:
-        result = run_claim("relu", seeds=2, seed_offset=5, log=None)
+        result = run_claim("relu", seed_offset=5, log=None)  # the design's number of seeds, 2
     finally:
         claims._train_arm = saved
     assert [s for s, _ in seen[:4]] == [TUNING_SEED] * 4  # 2 arms x 2 learning rates, on the tuning seed only
@@ -44,9 +45,9 @@ def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny):
         lr in (0.001, 0.01) for lr in result.learning_rates.values()
     )
     assert result.seeds == [5, 6] and all(len(v) == 2 for v in result.values.values())
-    # the effect is the mean of tanh/ReLU - 1 over the seeds, and the verdict follows its interval
-    ratios = [t / r - 1 for r, t in zip(result.values["ReLU"], result.values["tanh"], strict=True)]
-    assert result.effect.effect == pytest.approx(sum(ratios) / 2)
+    # the effect is the geometric mean of tanh/ReLU over the seeds, minus 1, and the verdict follows its interval
+    ratios = [t / r for r, t in zip(result.values["ReLU"], result.values["tanh"], strict=True)]
+    assert result.effect.effect == pytest.approx((ratios[0] * ratios[1]) ** 0.5 - 1)
     low, high = result.effect.ci95
     assert result.effect.verdict == ("shown" if low > 0 else "opposite" if high < 0 else "not shown")
     assert "ratio" in claims_table([result]) and result.effect.verdict in claims_table([result])
@@ -113,3 +114,10 @@ def test_a_stored_result_is_read_back_only_for_the_same_run(tiny, tmp_path, monk
     )
     with pytest.raises(pytest.fail.Exception, match="ran again"):
         claims.claim_result("relu", seeds=2, seed_offset=1, store=str(tmp_path), log=None)  # other seeds: a new run
+
+
+def test_a_chapter_reports_its_designs_number_of_seeds():
+    aug = CLAIMS["augmentation"]
+    listed = ", ".join(str(s) for s in range(aug.quick.seeds))
+    assert f"seeds: {listed} (" in aug.describe() and all(c.quick.seeds >= 3 for c in CLAIMS.values())
+    assert "seeds: 100, 101 " in CLAIMS["relu"].describe(seeds=2, seed_offset=100)
