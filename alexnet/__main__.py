@@ -114,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rerun a mechanism chapter's experiment over seeds: effect, 95%% interval, verdict (quick: under 2 min)",
     )
     x.add_argument("name", choices=list(CLAIMS), help="the mechanism: " + ", ".join(CLAIMS))
-    x.add_argument("--seeds", type=int, default=None,
-                   help="number of reported seeds, at least 2 (default: the chapter's, 3 or 5)")
+    x.add_argument(
+        "--seeds", type=int, default=None, help="number of reported seeds, at least 2 (default: the chapter's, 3 or 5)"
+    )
     x.add_argument(
         "--seed-offset",
         type=int,

@@ -103,7 +103,11 @@ def _score(claim: Claim, value: float) -> float:
 
 
 def run_claim(
-    name: str, seeds: int | None = None, seed_offset: int = 0, full: bool = False, log=sys.stderr,
+    name: str,
+    seeds: int | None = None,
+    seed_offset: int = 0,
+    full: bool = False,
+    log=sys.stderr,
     store: str | None = None,
 ) -> ClaimResult:
     """Run claim ``name`` on seeds ``seed_offset`` ... ``seed_offset + seeds - 1``; progress goes to ``log``.
@@ -203,7 +207,11 @@ def _fingerprint(name: str, seeds: list[int], full: bool) -> str:
 
 
 def claim_result(
-    name: str, seeds: int | None = None, seed_offset: int = 0, full: bool = False, store: str = "runs/claims",
+    name: str,
+    seeds: int | None = None,
+    seed_offset: int = 0,
+    full: bool = False,
+    store: str = "runs/claims",
     log=sys.stderr,
 ) -> ClaimResult:
     """:func:`run_claim`, or the result a chapter stored from the very same run (same design, seeds and code).
