@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class ClaimResult:
     seconds: float
     histories: dict[str, list[History]] = field(default_factory=dict, repr=False)
     sweep: dict[str, dict[float, float]] = field(default_factory=dict)
+    sweep_epochs: dict[str, dict[float, int]] = field(default_factory=dict)  # the epochs each sweep run was given
 
     def to_json(self) -> dict:
         return {
@@ -88,14 +90,24 @@ def _say(log, *parts) -> None:
         print(*parts, file=log, flush=True)
 
 
-def _train_arm(claim: Claim, options: dict, data, budget: Budget, seed: int, lr: float) -> History:
+def _train_arm(claim: Claim, options: dict, data, budget: Budget, seed: int, lr: float, eval_every: int = 1) -> History:
     train, val = data
     budget = dataclasses.replace(budget, seed=seed, lr=lr)
     seed_everything(seed)
     model = claim.build(options, budget, train)
-    history = fit(model, train, val, budget, stop_below=claim.stop_below, eval_train=claim.eval_train)
+    history = fit(model, train, val, budget, stop_below=claim.stop_below, eval_train=claim.eval_train,
+                  eval_every=eval_every)  # fmt: skip
     history.model = model
     return history
+
+
+def _sweep_budget(claim: Claim, tune: Budget, so_far: dict[float, float], given: dict[float, int]) -> Budget:
+    """The epochs a sweep run needs: for a time to a target (``stop_below``), a run that has not reached it
+    by the best time so far can no longer win, so it stops there; the choice is the same as without stopping."""
+    reached = [v for lr, v in so_far.items() if v <= given[lr]]  # not reached counts as its epochs plus one
+    if claim.stop_below is None or not reached:
+        return tune
+    return dataclasses.replace(tune, epochs=min(tune.epochs, math.ceil(min(reached))))
 
 
 def _score(claim: Claim, value: float) -> float:
@@ -128,15 +140,17 @@ def run_claim(
     design = claim.design(full)
     budget = design.budget
     _say(log, f"{name}: {design.describe()}")
-    rates, sweep = {}, {}
+    rates, sweep, sweep_epochs = {}, {}, {}
     if len(design.lrs) > 1:  # Figure 1: each network's learning rate chosen to train it as fast as possible
         data = claim.data(design.data, TUNING_SEED)
         tune = dataclasses.replace(budget, epochs=design.tune_epochs or budget.epochs)
         for arm, options in claim.arms.items():
-            sweep[arm], last = {}, {}
+            sweep[arm], last, sweep_epochs[arm] = {}, {}, {}
             for lr in design.lrs:
-                history = _train_arm(claim, options, data, tune, TUNING_SEED, lr)
-                sweep[arm][lr], last[lr] = claim.measure(history, tune), history.train_loss[-1]
+                given = _sweep_budget(claim, tune, sweep[arm], sweep_epochs[arm])
+                history = _train_arm(claim, options, data, given, TUNING_SEED, lr)
+                sweep[arm][lr], last[lr] = claim.measure(history, given), history.train_loss[-1]
+                sweep_epochs[arm][lr] = given.epochs
                 _say(log, f"  tuning seed {TUNING_SEED}: {arm} at lr {lr:g}: {sweep[arm][lr]:.4g}")
             # the best metric; between equals (e.g. none reached the target), the lower final training loss
             rates[arm] = min(design.lrs, key=lambda lr, arm=arm, last=last: (_score(claim, sweep[arm][lr]), last[lr]))
@@ -148,7 +162,7 @@ def run_claim(
     for seed in reported:
         data = claim.data(design.data, seed)
         for arm, options in claim.arms.items():
-            history = _train_arm(claim, options, data, budget, seed, rates[arm])
+            history = _train_arm(claim, options, data, budget, seed, rates[arm], design.eval_every)
             histories[arm].append(history)
             values[arm].append(claim.measure(history, budget))
             _say(log, f"  seed {seed}: {arm}: {values[arm][-1]:.4g}")
@@ -167,6 +181,7 @@ def run_claim(
         time.perf_counter() - start,
         histories,
         sweep,
+        sweep_epochs,
     )
     _say(log, result.summary())
     if store is not None:

@@ -200,11 +200,14 @@ class History:
     ``train_error`` is measured on the fly during each epoch, on the batches as they are
     trained (with dropout active), as cuda-convnet reports it and as Figure 1 plots it;
     ``train_eval_error`` (only with ``fit(..., eval_train=True)``) re-evaluates the training
-    set with the network in test mode after the epoch.
+    set with the network in test mode after the epoch. The evaluated lists (``train_eval_error``
+    and ``val_*``) hold one value per epoch of ``eval_epoch``, which is every epoch unless
+    ``fit`` was asked to evaluate less often; :meth:`epochs_of` gives the epochs of any list.
     """
 
     name: str = ""
     epoch: list[int] = field(default_factory=list)
+    eval_epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     train_error: list[float] = field(default_factory=list)
     train_eval_error: list[float] = field(default_factory=list)
@@ -215,6 +218,11 @@ class History:
     steps: int = 0
     model: nn.Module | None = field(default=None, repr=False, compare=False)  # the trained network
     inputs: ModelInput | None = field(default=None, repr=False, compare=False)  # what fit() fed the network
+
+    def epochs_of(self, key: str) -> list[int]:
+        """The epochs after which the values of list ``key`` were measured."""
+        evaluated = key == "train_eval_error" or key.startswith("val_")
+        return self.eval_epoch if evaluated and self.eval_epoch else self.epoch
 
     def last(self, key: str) -> float:
         values = getattr(self, key)
@@ -234,6 +242,7 @@ def fit(
     eval_train: bool = False,
     max_steps: int | None = None,
     stop_below: float | None = None,
+    eval_every: int = 1,
     verbose: bool = False,
 ) -> History:
     """Train ``model`` with SGD + momentum under ``budget``; returns a per-epoch :class:`History`.
@@ -245,9 +254,14 @@ def fit(
     ``max_steps`` stops after that many updates (used by the tests to run full-mode settings
     for one step on a CPU); ``stop_below`` stops after the first epoch whose on-the-fly training
     error is at most that value (a run timed to a target needs nothing after it).
+    ``eval_every`` evaluates (the validation set, and the training set in test mode) only after
+    every that many epochs and after the last two; evaluating uses no random numbers, so the
+    training itself is the same whatever its value.
     """
     if len(train) < 1:
         raise ValueError("fit needs a non-empty training set")
+    if eval_every < 1:
+        raise ValueError(f"eval_every must be a positive number of epochs, got {eval_every!r}")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     seed_everything(budget.seed)
     order_gen = torch.Generator().manual_seed(budget.seed)
@@ -278,20 +292,24 @@ def fit(
         hist.epoch.append(epoch)
         hist.train_loss.append(loss_sum / seen)
         hist.train_error.append(wrong / seen)
-        if eval_train:
-            hist.train_eval_error.append(evaluate_model(model, train, inputs, size, device=device)["top1_error"])
-        if val is not None:
-            m = evaluate_model(model, val, inputs, size, device=device)
-            hist.val_loss.append(m["loss"])
-            hist.val_error.append(m["top1_error"])
-            hist.val_top5_error.append(m["top5_error"])
+        stopping = (max_steps is not None and hist.steps >= max_steps) or (
+            stop_below is not None and hist.train_error[-1] <= stop_below
+        )
+        if epoch % eval_every == 0 or epoch >= budget.epochs - 1 or stopping:
+            hist.eval_epoch.append(epoch)
+            if eval_train:
+                hist.train_eval_error.append(evaluate_model(model, train, inputs, size, device=device)["top1_error"])
+            if val is not None:
+                m = evaluate_model(model, val, inputs, size, device=device)
+                hist.val_loss.append(m["loss"])
+                hist.val_error.append(m["top1_error"])
+                hist.val_top5_error.append(m["top5_error"])
         hist.seconds.append(time.perf_counter() - start)
         if verbose:
-            val_text = f", val error {100 * hist.val_error[-1]:.2f}%" if val is not None else ""
+            evaluated = val is not None and hist.eval_epoch[-1:] == [epoch]
+            val_text = f", val error {100 * hist.val_error[-1]:.2f}%" if evaluated else ""
             print(f"{name} epoch {epoch}: train error {100 * hist.train_error[-1]:.2f}%{val_text}")
-        if max_steps is not None and hist.steps >= max_steps:
-            break
-        if stop_below is not None and hist.train_error[-1] <= stop_below:
+        if stopping:
             break
     return hist
 

@@ -58,7 +58,7 @@ def plot_curves(
         values = getattr(hist, key, None)
         if not values:
             raise ValueError(f"history {name!r} has no values for {key!r}")
-        ax.plot(hist.epoch, [100 * v for v in values], _STYLES[i % len(_STYLES)], marker="o", label=name)
+        ax.plot(hist.epochs_of(key), [100 * v for v in values], _STYLES[i % len(_STYLES)], marker="o", label=name)
     if target is not None:
         ax.axhline(100 * target, color="grey", linewidth=0.8, label=f"{100 * target:g}%")
     ax.set_xlabel("epochs")
@@ -87,7 +87,7 @@ def plot_band(
             raise ValueError(f"arm {name!r} has no values for {key!r}")
         epochs = min(len(s) for s in series)
         values = torch.tensor([s[:epochs] for s in series]) * 100
-        x = list(range(1, epochs + 1))
+        x = histories[0].epochs_of(key)[:epochs]  # the seeds of an arm share their epochs of evaluation
         (line,) = ax.plot(
             x, values.mean(0), _STYLES[i % len(_STYLES)], marker="o", label=f"{name} ({len(series)} seeds)"
         )

@@ -30,9 +30,9 @@ def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny):
     seen = []
     real = claims._train_arm
 
-    def spy(claim, options, data, budget, seed, lr):
+    def spy(claim, options, data, budget, seed, lr, eval_every=1):
         seen.append((seed, lr))
-        return real(claim, options, data, budget, seed, lr)
+        return real(claim, options, data, budget, seed, lr, eval_every)
 
     claims._train_arm, saved = spy, claims._train_arm
     try:
@@ -51,6 +51,30 @@ def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny):
     low, high = result.effect.ci95
     assert result.effect.verdict == ("shown" if low > 0 else "opposite" if high < 0 else "not shown")
     assert "ratio" in claims_table([result]) and result.effect.verdict in claims_table([result])
+
+
+def test_a_sweep_run_that_can_no_longer_win_stops_and_the_choice_is_the_same(tiny, monkeypatch):
+    """Epochs to 25%: once one rate has reached it within 2 epochs, the next ones get 2 epochs, not the sweep's 4."""
+    curves = {0.001: [0.5, 0.2, 0.1, 0.1], 0.003: [0.6, 0.4, 0.3, 0.2], 0.01: [0.3, 0.2, 0.1, 0.1]}
+    given = []
+
+    def fake(claim, options, data, budget, seed, lr, eval_every=1):  # a training error curve per rate
+        given.append((seed, lr, budget.epochs))
+        curve = curves[lr] if seed == TUNING_SEED else [0.5, 0.2, 0.1, 0.1]
+        n = next((i + 1 for i, e in enumerate(curve) if e <= 0.25), len(curve))  # stop_below, as fit does
+        return claims.History(train_error=curve[: min(n, budget.epochs)], train_loss=[1.0] * min(n, budget.epochs))
+
+    design = dataclasses.replace(tiny.quick, lrs=tuple(curves), budget=dataclasses.replace(tiny.quick.budget, epochs=4))
+    monkeypatch.setitem(CLAIMS, "relu", dataclasses.replace(tiny, quick=design))
+    monkeypatch.setattr(claims, "_train_arm", fake)
+    result = run_claim("relu", log=None)
+    assert [e for s, _, e in given if s == TUNING_SEED] == [4, 2, 2] * 2  # 0.001 reached 25% after 1.83 epochs
+    assert result.sweep_epochs["ReLU"] == {0.001: 4, 0.003: 2, 0.01: 2}
+    assert result.sweep["ReLU"][0.003] == 3.0  # not reached in its 2 epochs: counted as 2 + 1
+    assert result.learning_rates == {"ReLU": 0.01, "tanh": 0.01}  # the fastest, as a full sweep would choose
+    assert claims._sweep_budget(
+        dataclasses.replace(tiny, stop_below=None), design.budget, {0.001: 1.5}, {0.001: 4}
+    ) == (design.budget)  # a metric that is not a time to a target: every run gets the whole sweep budget
 
 
 def test_experiment_json_is_one_object_on_stdout_with_the_contracts_keys(tiny, capsys):

@@ -134,6 +134,23 @@ def test_fit_is_seeded_records_every_epoch_and_learns():
         fit(four_layer_net(num_classes=4), train, None, TINY).last("val_loss")
 
 
+def test_evaluating_less_often_leaves_the_training_and_the_last_two_epochs_unchanged():
+    train, val = load_data(TINY)
+    budget = dataclasses.replace(TINY, epochs=5)
+    runs = {}
+    for every in (1, 2):
+        torch.manual_seed(0)
+        runs[every] = fit(four_layer_net(num_classes=4), train, val, budget, eval_train=True, eval_every=every)
+    each, sparse = runs[1], runs[2]
+    assert sparse.train_loss == each.train_loss and sparse.epoch == each.epoch  # evaluating draws no random numbers
+    assert sparse.eval_epoch == [2, 4, 5] and each.eval_epoch == [1, 2, 3, 4, 5]
+    assert sparse.val_error == [each.val_error[i - 1] for i in (2, 4, 5)]
+    assert sparse.train_eval_error[-2:] == each.train_eval_error[-2:]
+    assert sparse.epochs_of("val_error") == [2, 4, 5] and sparse.epochs_of("train_error") == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="eval_every"):
+        fit(four_layer_net(num_classes=4), train, val, budget, eval_every=0)
+
+
 @pytest.mark.parametrize("name", sorted(CLAIMS))
 def test_full_mode_configuration_runs_one_step_on_cpu(name):
     """Full mode runs on a GPU; here its budget and networks run one step on random images of the same
