@@ -81,6 +81,18 @@ def dropout_expectation(x: torch.Tensor, p: float = 0.5, samples: int = 10_000, 
     }
 
 
+_DROPOUTS = (nn.Dropout, PaperDropout)
+
+
+def _trunk_and_head(model: nn.Module) -> tuple[nn.Module, nn.Module]:
+    """An AlexNet (``features``, ``avgpool``, ``classifier``) whose dropout layers are all in its classifier splits
+    there: in test mode the trunk is the same for every sub-network, so it need run only once. Else, no split."""
+    parts = [getattr(model, name, None) for name in ("features", "avgpool", "classifier")]
+    if any(p is None for p in parts) or any(isinstance(m, _DROPOUTS) for p in parts[:2] for m in p.modules()):
+        return nn.Identity(), model
+    return nn.Sequential(parts[0], parts[1], nn.Flatten()), parts[2]
+
+
 @torch.no_grad()
 def ensemble_agreement(
     model: nn.Module,
@@ -102,17 +114,18 @@ def ensemble_agreement(
     """
     if not samples or min(samples) < 1:
         raise ValueError(f"samples must be positive counts, got {samples!r}")
+    trunk, head = _trunk_and_head(model)
     with eval_mode(model):  # the scaled network first; then only the dropout layers sample sub-networks
-        x = inputs.to(device)(data.images.to(device))
-        scaled = F.softmax(model(x).float(), dim=1).cpu()
+        x = trunk(inputs.to(device)(data.images.to(device)))
+        scaled = F.softmax(head(x).float(), dim=1).cpu()
         for m in model.modules():
-            if isinstance(m, (nn.Dropout, PaperDropout)):
+            if isinstance(m, _DROPOUTS):
                 m.train()
         torch.manual_seed(seed)
         log_probs = []
         rows, wanted = [], sorted(set(samples))
         for k in range(1, wanted[-1] + 1):
-            log_probs.append(F.log_softmax(model(x).float(), dim=1).cpu())
+            log_probs.append(F.log_softmax(head(x).float(), dim=1).cpu())
             if k in wanted:
                 stack = torch.stack(log_probs)
                 arith = stack.exp().mean(0)

@@ -56,3 +56,18 @@ def test_ensemble_agreement_rows_and_the_no_dropout_limit():
     assert rows[0]["arithmetic_distance"] < 1e-6 and rows[0]["geometric_distance"] < 1e-6
     with pytest.raises(ValueError, match="samples"):
         ensemble_agreement(model, ds, mean, samples=(0,))
+
+
+def test_ensemble_agreement_runs_the_trunk_once_and_samples_the_same_sub_networks():
+    torch.manual_seed(0)
+    model = build_model(
+        "paper", num_classes=4, width=0.125, image_size=67, init="kaiming", input_convention="torchvision"
+    )
+    ds = synthetic("val", num_images=16, image_size=67, num_classes=4)
+    mean = ModelInput.fit(model, ds.images)
+    calls = []
+    model.features.register_forward_hook(lambda *_: calls.append(1))
+    split = ensemble_agreement(model, ds, mean, samples=(1, 3))
+    assert len(calls) == 1  # the convolutional trunk ran once, not once per sub-network
+    whole = ensemble_agreement(nn.Sequential(model), ds, mean, samples=(1, 3))  # a wrapper is not split
+    assert len(calls) == 1 + 1 + 3 and whole == split
