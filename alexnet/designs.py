@@ -343,7 +343,7 @@ CLAIMS: dict[str, Claim] = {
             dict(image_size=256, patch_size=77, train_patches=32, val_patches=32, relight=True),
             Budget(image_size=77, num_classes=8, epochs=10, batch_size=32, weight_decay=5e-4, width=0.25),
             lrs=(0.01,),
-            seeds=5,  # a run of three arms takes about 8 s on a CPU, so the chapter can afford five seeds
+            seeds=5,  # one seed's three runs take 8-15 s on a 2-core CPU, so the chapter can afford five seeds
             eval_every=2,  # a third of each run's time went to evaluating both sets after every epoch
         ),
         full=Design(
