@@ -19,7 +19,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["t_quantile_975", "Effect", "paired_effect", "ratio_effect", "verdict", "VERDICTS", "standard_error"]
+__all__ = [
+    "t_quantile_975",
+    "Effect",
+    "paired_effect",
+    "ratio_effect",
+    "verdict",
+    "VERDICTS",
+    "standard_error",
+    "seeds_needed",
+]
 
 VERDICTS = ("shown", "not shown", "opposite")
 
@@ -115,3 +124,25 @@ def standard_error(error: float, n: int) -> float:
     if n < 1 or not 0 <= error <= 1:
         raise ValueError(f"need an error rate in [0, 1] and n >= 1 images, got error={error!r}, n={n!r}")
     return (error * (1 - error) / n) ** 0.5
+
+
+def seeds_needed(spread: float, effect: float, limit: int = 1_000_000) -> int | None:
+    """How many seeds a paired experiment needs before its 95% interval can exclude zero.
+
+    If the per-seed differences keep the standard deviation ``spread`` and their mean is
+    ``effect``, the interval's half-width t_{0.975}(n - 1) * spread / sqrt(n) falls below |effect|
+    from this n on (at least 2). ``None`` when no n up to ``limit`` is enough (e.g. an effect of 0).
+    """
+    if not (math.isfinite(spread) and spread >= 0 and math.isfinite(effect)):
+        raise ValueError(f"need a finite spread >= 0 and a finite effect, got spread={spread!r}, effect={effect!r}")
+    if effect == 0:
+        return None
+    if spread == 0:
+        return 2
+    # t_{0.975} >= 1.96 at every df, so no n below (1.96 * spread / effect)^2 can be enough: start there
+    n = max(2, math.floor((1.959964 * spread / abs(effect)) ** 2))
+    while n <= limit:
+        if t_quantile_975(n - 1) * spread / math.sqrt(n) < abs(effect):
+            return n
+        n += 1
+    return None

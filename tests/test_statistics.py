@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from alexnet.statistics import paired_effect, ratio_effect, t_quantile_975, verdict
+from alexnet.statistics import paired_effect, ratio_effect, seeds_needed, t_quantile_975, verdict
 
 
 def test_the_interval_is_students_t_on_the_paired_differences():
@@ -53,3 +53,26 @@ def test_a_ratio_is_averaged_on_the_log_scale():
     assert ratio_effect([3.0, 3.1, 2.9], [1.0, 1.1, 1.0]).verdict == "opposite"
     with pytest.raises(ValueError, match="positive"):
         ratio_effect([0.0, 1.0], [1.0, 1.0])
+
+
+def _differences(n: int, mean: float, spread: float) -> list[float]:
+    """n per-seed differences with exactly this mean and standard deviation (ddof 1)."""
+    z = np.arange(n) - (n - 1) / 2
+    return list(mean + spread * z / z.std(ddof=1))
+
+
+@pytest.mark.parametrize("spread, effect", [(9.11, 21.78), (2.31, 2.0), (2.42, 0.4), (1.0, -0.5)])
+def test_seeds_needed_is_where_the_interval_first_excludes_zero(spread, effect):
+    n = seeds_needed(spread, effect)
+    direction = "shown" if effect > 0 else "opposite"
+    assert paired_effect(_differences(n, effect, spread), [0.0] * n, larger_is_better=True).verdict == direction
+    if n > 2:
+        assert paired_effect(_differences(n - 1, effect, spread), [0.0] * (n - 1), True).verdict == "not shown"
+
+
+def test_seeds_needed_edge_cases_and_bad_inputs():
+    assert seeds_needed(9.11, 21.78) == 4  # chapter 7's seeds 0-2: one seed short of an interval above zero
+    assert seeds_needed(0.0, 1.0) == 2 and seeds_needed(1.0, 0.0) is None
+    assert seeds_needed(1.0, 1e-4, limit=1000) is None
+    with pytest.raises(ValueError, match="finite spread"):
+        seeds_needed(math.nan, 1.0)
