@@ -34,7 +34,17 @@ from alexnet.designs import CLAIMS, TUNING_SEED, Claim, Design
 from alexnet.experiments import Budget, History, fit, format_table, seed_everything
 from alexnet.statistics import Effect, paired_effect, ratio_effect
 
-__all__ = ["TUNING_SEED", "Design", "Claim", "ClaimResult", "CLAIMS", "run_claim", "claim_result", "claims_table"]
+__all__ = [
+    "TUNING_SEED",
+    "Design",
+    "Claim",
+    "ClaimResult",
+    "CLAIMS",
+    "run_claim",
+    "claim_result",
+    "claims_table",
+    "rerun_seed",
+]
 
 
 @dataclass
@@ -187,6 +197,23 @@ def run_claim(
     if store is not None:
         _store(result, store, seed_offset)
     return result
+
+
+def rerun_seed(result: ClaimResult, seed: int) -> dict[str, float]:
+    """Train every arm of ``result``'s claim again on one of its seeds, at the learning rates it chose.
+
+    The data, initial weights, batch order and dropout masks are the seed's, as in the run; what can
+    differ is only what the machine's kernels round differently, so calling this under another kernel
+    (``torch.backends.mkldnn.flags(enabled=False)``, say) measures how far rounding alone moves a value.
+    """
+    claim, full = result.claim, result.mode == "full"
+    if seed not in result.seeds:
+        raise ValueError(f"seed {seed} is not one of this result's seeds {result.seeds}")
+    design = claim.design(full)
+    data = claim.data(design.data, seed)
+    return {arm: claim.measure(_train_arm(claim, options, data, design.budget, seed, result.learning_rates[arm],
+                                          design.eval_every), design.budget)
+            for arm, options in claim.arms.items()}  # fmt: skip
 
 
 def claims_table(results: list[ClaimResult]) -> str:

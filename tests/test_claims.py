@@ -8,7 +8,7 @@ import torch
 
 from alexnet import claims
 from alexnet.__main__ import main
-from alexnet.claims import CLAIMS, TUNING_SEED, Design, claims_table, run_claim
+from alexnet.claims import CLAIMS, TUNING_SEED, Design, claims_table, rerun_seed, run_claim
 from alexnet.experiments import Budget
 
 
@@ -145,3 +145,11 @@ def test_a_chapter_reports_its_designs_number_of_seeds():
     listed = ", ".join(str(s) for s in range(aug.quick.seeds))
     assert f"seeds: {listed} (" in aug.describe() and all(c.quick.seeds >= 3 for c in CLAIMS.values())
     assert "seeds: 100, 101 " in CLAIMS["relu"].describe(seeds=2, seed_offset=100)
+
+
+def test_rerunning_a_seed_gives_the_runs_values_and_refuses_a_seed_it_did_not_run(tiny):
+    result = run_claim("relu", seed_offset=3, log=None)
+    again = rerun_seed(result, 4)
+    assert again == {arm: values[1] for arm, values in result.values.items()}  # same kernels: the same numbers
+    with pytest.raises(ValueError, match="seed 9 is not one of"):
+        rerun_seed(result, 9)

@@ -68,3 +68,10 @@ def test_the_readme_reexecutes_chapters_with_the_kernels_nbval_uses():
     if platform.machine().lower() in ("x86_64", "amd64"):
         assert env["ATEN_CPU_CAPABILITY"] == "avx2"
     assert "pin_cpu_kernels()" in (ROOT / "book" / "conftest.py").read_text()
+
+
+def test_the_hardware_line_names_the_cpu():
+    from alexnet.mode import cpu_name, hardware
+
+    name = cpu_name()
+    assert name and (name in hardware() or hardware().startswith("GPU"))
