@@ -111,6 +111,13 @@ def _train_arm(claim: Claim, options: dict, data, budget: Budget, seed: int, lr:
     return history
 
 
+def _train_seed(claim: Claim, design: Design, seed: int, rates: dict[str, float]) -> dict[str, History]:
+    """Every arm on one reported seed, each at its learning rate; the arms share the seed's data."""
+    data = claim.data(design.data, seed)
+    return {arm: _train_arm(claim, options, data, design.budget, seed, rates[arm], design.eval_every)
+            for arm, options in claim.arms.items()}  # fmt: skip
+
+
 def _sweep_budget(claim: Claim, tune: Budget, so_far: dict[float, float], given: dict[float, int]) -> Budget:
     """The epochs a sweep run needs: for a time to a target (``stop_below``), a run that has not reached it
     by the best time so far can no longer win, so it stops there; the choice is the same as without stopping."""
@@ -170,9 +177,7 @@ def run_claim(
     values = {arm: [] for arm in claim.arms}
     histories = {arm: [] for arm in claim.arms}
     for seed in reported:
-        data = claim.data(design.data, seed)
-        for arm, options in claim.arms.items():
-            history = _train_arm(claim, options, data, budget, seed, rates[arm], design.eval_every)
+        for arm, history in _train_seed(claim, design, seed, rates).items():
             histories[arm].append(history)
             values[arm].append(claim.measure(history, budget))
             _say(log, f"  seed {seed}: {arm}: {values[arm][-1]:.4g}")
@@ -203,17 +208,14 @@ def rerun_seed(result: ClaimResult, seed: int) -> dict[str, float]:
     """Train every arm of ``result``'s claim again on one of its seeds, at the learning rates it chose.
 
     The data, initial weights, batch order and dropout masks are the seed's, as in the run; what can
-    differ is only what the machine's kernels round differently, so calling this under another kernel
-    (``torch.backends.mkldnn.flags(enabled=False)``, say) measures how far rounding alone moves a value.
+    differ is only what the machine's kernels round differently, so calling this with other kernels
+    (``torch.backends.mkldnn.enabled = False``, say) measures how far rounding alone moves a value.
     """
-    claim, full = result.claim, result.mode == "full"
     if seed not in result.seeds:
         raise ValueError(f"seed {seed} is not one of this result's seeds {result.seeds}")
-    design = claim.design(full)
-    data = claim.data(design.data, seed)
-    return {arm: claim.measure(_train_arm(claim, options, data, design.budget, seed, result.learning_rates[arm],
-                                          design.eval_every), design.budget)
-            for arm, options in claim.arms.items()}  # fmt: skip
+    claim, design = result.claim, result.claim.design(result.mode == "full")
+    histories = _train_seed(claim, design, seed, result.learning_rates)
+    return {arm: claim.measure(history, design.budget) for arm, history in histories.items()}
 
 
 def claims_table(results: list[ClaimResult]) -> str:
