@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="the GPU version on CIFAR-10 or the full photos (downloads once)"
     )
     x.add_argument("--json", action="store_true", help="print one JSON object on standard output; progress on stderr")
+    x.add_argument(
+        "--record",
+        action="store_true",
+        help="run the design's seeds (its power calculation fixed them) and write the claim's evidence record, "
+        "alexnet/records/NAME-MODE.json, that its chapter reads",
+    )
     return parser
 
 
@@ -251,14 +257,45 @@ def _doctor(args: argparse.Namespace) -> int:
 def _experiment(args: argparse.Namespace) -> int:
     import json
 
+    from alexnet import evidence
     from alexnet.claims import run_claim
 
+    if args.record:
+        if args.seeds is not None or args.seed_offset != 0:
+            raise ValueError(
+                "--record runs the design's seeds (fixed by its power calculation); drop --seeds and --seed-offset"
+            )
+        path = evidence.record(args.name, full=args.full, log=sys.stderr)
+        saved = evidence.load(args.name, full=args.full, path=path)
+        print(json.dumps(saved.to_json()) if args.json else f"{saved.summary()}\nrecorded in {path}")
+        return 0
     result = run_claim(args.name, seeds=args.seeds, seed_offset=args.seed_offset, full=args.full, log=sys.stderr)
+    comparison = _compare_with_record(result)
     if args.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps({**result.to_json(), "record": comparison}))
     else:
         print(result.summary())
+        if comparison is not None:
+            print(comparison["line"])
     return 0
+
+
+def _compare_with_record(result) -> dict | None:
+    """Is a run on fresh seeds consistent with the claim's record? ``None`` where there is no record to compare."""
+    from alexnet import evidence
+
+    path = evidence.record_path(result.claim.name, result.mode == "full")
+    if not path.is_file():
+        return None
+    recorded = evidence.load(result.claim.name, result.mode == "full")
+    if set(result.seeds) & set(recorded.seeds):
+        return {"path": str(path), "consistent": None, "line": f"seeds overlap the record's {recorded.seeds[0]}-"
+                f"{recorded.seeds[-1]}: not compared"}  # fmt: skip
+    try:
+        line = evidence.check_live(recorded, result)
+        return {"path": str(path), "consistent": True, "line": line}
+    except AssertionError as err:
+        return {"path": str(path), "consistent": False, "line": str(err)}
 
 
 COMMANDS = {

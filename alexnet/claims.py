@@ -61,6 +61,8 @@ class ClaimResult:
     histories: dict[str, list[History]] = field(default_factory=dict, repr=False)
     sweep: dict[str, dict[float, float]] = field(default_factory=dict)
     sweep_epochs: dict[str, dict[float, int]] = field(default_factory=dict)  # the epochs each sweep run was given
+    provenance: dict = field(default_factory=dict)  # where and how a recorded result was made (alexnet.evidence)
+    fingerprint: str = ""  # a record's design fingerprint (alexnet.evidence.fingerprint)
 
     def to_json(self) -> dict:
         return {
@@ -73,7 +75,38 @@ class ClaimResult:
             "effect": self.effect.effect,
             "ci95": list(self.effect.ci95),
             "verdict": self.effect.verdict,
+            "paper_inside": self.paper_inside(),
+            "narrowing": self.narrowing(),
+            "learning_rates": self.learning_rates,
             "seconds": round(self.seconds, 1),
+        }
+
+    def paper_inside(self) -> bool | None:
+        """Does the paper's magnitude (:attr:`Claim.paper_value`) lie inside the 95% interval? ``None``: it gives none."""
+        c, (low, high) = self.claim, self.effect.ci95
+        if c.paper_value is None:
+            return None
+        return bool((1 + low if c.ratio else low) <= c.paper_value <= (1 + high if c.ratio else high))
+
+    def narrowing(self) -> dict | None:
+        """For a train-validation gap claim, how the gap narrowed: the mechanism's validation error lower by
+        (paired mean, 95% interval), its training error (test mode) higher by; the two add up to the effect.
+        ``None`` for other claims or without per-epoch curves."""
+        c = self.claim
+        if not c.gap_metric or not all(self.histories.get(arm) for arm in (c.mechanism, c.baseline)):
+            return None
+
+        def last_two(arm: str, key: str) -> list[float]:
+            return [sum(getattr(h, key)[-2:]) / len(getattr(h, key)[-2:]) for h in self.histories[arm]]
+
+        val = paired_effect(last_two(c.mechanism, "val_error"), last_two(c.baseline, "val_error"))
+        train = paired_effect(last_two(c.mechanism, "train_eval_error"), last_two(c.baseline, "train_eval_error"), True)
+        return {
+            "validation_error_lower_by": val.effect,
+            "validation_ci95": list(val.ci95),
+            "training_error_higher_by": train.effect,
+            "training_ci95": list(train.ci95),
+            "mostly": "training error up" if train.effect > val.effect else "validation error down",
         }
 
     def summary(self) -> str:
@@ -138,10 +171,12 @@ def run_claim(
     full: bool = False,
     log=sys.stderr,
     store: str | None = None,
+    learning_rates: dict[str, float] | None = None,
 ) -> ClaimResult:
     """Run claim ``name`` on seeds ``seed_offset`` ... ``seed_offset + seeds - 1``; progress goes to ``log``.
 
-    ``seeds`` defaults to the design's number (:attr:`Design.seeds`), the one its chapter reports.
+    ``seeds`` defaults to the design's number (:attr:`Design.seeds`), the one its evidence records.
+    ``learning_rates`` (one per arm, e.g. a record's) skips the sweep and trains at those rates.
 
     With ``store`` (a folder), the result is also written there for :func:`claim_result` to read back.
     """
@@ -158,7 +193,11 @@ def run_claim(
     budget = design.budget
     _say(log, f"{name}: {design.describe()}")
     rates, sweep, sweep_epochs = {}, {}, {}
-    if len(design.lrs) > 1:  # Figure 1: each network's learning rate chosen to train it as fast as possible
+    if learning_rates is not None:
+        if set(learning_rates) != set(claim.arms):
+            raise ValueError(f"learning_rates must name every arm {list(claim.arms)}, got {list(learning_rates)}")
+        rates = dict(learning_rates)
+    elif len(design.lrs) > 1:  # Figure 1: each network's learning rate chosen to train it as fast as possible
         data = claim.data(design.data, TUNING_SEED)
         tune = dataclasses.replace(budget, epochs=design.tune_epochs or budget.epochs)
         for arm, options in claim.arms.items():

@@ -13,6 +13,7 @@ what the earlier version measured. :data:`CLAIMS` holds them; :func:`alexnet.cla
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,9 +24,73 @@ from alexnet.data import ImageTensorDataset, load_dataset
 from alexnet.experiments import Budget, History, epochs_to_reach, four_layer_net
 from alexnet.lrn import paper_lrn_parameters
 
-__all__ = ["TUNING_SEED", "Design", "Claim", "CLAIMS"]
+__all__ = ["TUNING_SEED", "Power", "Design", "Claim", "CLAIMS"]
 
 TUNING_SEED = 10_000  # learning rates are chosen on this seed alone; it may not be among the reported seeds
+
+
+@dataclass(frozen=True)
+class Power:
+    """How many seeds a claim's record runs, fixed before it was recorded: a power calculation.
+
+    ``spread`` is the standard deviation of the per-seed effect (the log ratio, for a ratio claim)
+    measured on the probe seeds, which are never reported; ``target`` is the effect to detect on the
+    same scale, the paper's where it gives one (``target_source`` says which). The record runs
+    :attr:`needed` seeds, the fewest that show ``target`` with probability ``power``
+    (:func:`alexnet.statistics.seeds_for_power`), but at least ``minimum`` and at most :attr:`cap`,
+    the number that fits in ``budget_seconds`` at the probe's pace on two CPU cores. Where the cap
+    binds, the claim is *underpowered at this scale*, and its chapter says how many seeds it would take.
+    """
+
+    probe_seeds: tuple[int, ...]
+    spread: float
+    seconds_per_seed: float  # the probe's wall time (sweep included) per seed, on 2 CPU cores
+    target: float
+    target_source: str
+    power: float = 0.8
+    budget_seconds: float = 600.0
+    minimum: int = 10
+
+    @property
+    def needed(self) -> int | None:
+        from alexnet.statistics import seeds_for_power
+
+        return seeds_for_power(self.spread, self.target, self.power)
+
+    @property
+    def cap(self) -> int:
+        return max(self.minimum, math.floor(self.budget_seconds / self.seconds_per_seed))
+
+    @property
+    def seeds(self) -> int:
+        needed = self.needed
+        return max(self.minimum, self.cap if needed is None else min(needed, self.cap))
+
+    @property
+    def underpowered(self) -> bool:
+        needed = self.needed
+        return needed is None or needed > self.cap
+
+    def describe(self, ratio: bool = False) -> str:
+        scale = "log ratio" if ratio else "difference"
+        needed = self.needed
+        need = f"{needed:,}" if needed is not None else "more than 100,000"
+        probes = f"{self.probe_seeds[0]}-{self.probe_seeds[-1]}"
+        verdict = (
+            f"underpowered at this scale: {self.seeds} seeds, the most that fit in {self.budget_seconds / 60:.0f} "
+            f"minutes, where {need} would give {self.power:.0%} power"
+            if self.underpowered
+            else f"{self.seeds} seeds (at least {self.minimum})"
+        )
+        return (
+            f"the per-seed {scale} had a standard deviation of {self.spread:.4g} on probe seeds {probes}; "
+            f"to show {self.target:.4g} ({self.target_source}) with {self.power:.0%} power takes {need} seeds; "
+            f"{self.seconds_per_seed:.0f} s per seed on 2 CPU cores; so {verdict}"
+        )
+
+    def to_json(self) -> dict:
+        return {**dataclasses.asdict(self), "needed": self.needed, "cap": self.cap, "seeds": self.seeds,
+                "underpowered": self.underpowered}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -36,8 +101,9 @@ class Design:
     budget: Budget
     lrs: tuple[float, ...]  # one value: that learning rate for every arm; several: a per-arm sweep
     tune_epochs: int | None = None  # epochs of each sweep run (default: the budget's)
-    seeds: int = 3  # how many seeds a chapter reports: 3, or 5 where its time allows
+    seeds: int = 3  # how many seeds the record runs: power.seeds where a power calculation fixed it
     eval_every: int = 1  # evaluate after every that many epochs and after the last two (the metrics use those)
+    power: Power | None = None  # the power calculation behind ``seeds``
 
     def describe(self) -> str:
         b = self.budget
@@ -71,6 +137,8 @@ class Claim:
     unit: str = " points"
     stop_below: float | None = None  # training may stop once the training error reaches this
     eval_train: bool = False  # measure the training error in test mode after each epoch (for gaps)
+    paper_value: float | None = None  # the paper's magnitude on the effect's scale (a ratio for a ratio claim)
+    gap_metric: bool = False  # the metric is a train-validation gap: say whether validation fell or training rose
 
     @property
     def mechanism(self) -> str:
@@ -105,10 +173,12 @@ class Claim:
             f"arms: {', '.join(f'{a} {o}' for a, o in self.arms.items())}",
             f"metric: {self.metric}",
             f"learning rate: {lr}",
-            f"seeds: {', '.join(str(s) for s in range(seed_offset, seed_offset + seeds))} (each draws the data, "
-            "the initial weights, the batch order and the dropout masks; the arms of a seed share them)",
+            f"seeds: {seed_offset}-{seed_offset + seeds - 1} ({seeds} seeds; each draws the data, the initial "
+            "weights, the batch order and the dropout masks; the arms of a seed share them)",
             f"shown if {shown}; opposite if it lies below 0; otherwise not shown",
         ]
+        if d.power is not None:
+            lines.append(f"how many seeds (fixed before the record was made): {d.power.describe(self.ratio)}")
         return "\n".join(lines)
 
 
@@ -228,6 +298,19 @@ _OVERFIT_QUICK = Design(  # the reduced AlexNet in the over-fitting regime (pool
 )
 _CIFAR_FULL = Budget(dataset="cifar10", train_images=None, val_images=None, num_classes=10, batch_size=128)
 
+# ----------------------------------------------------------------------------- how many seeds: power calculations
+# Each number below was measured by `python -m alexnet experiment NAME --seeds 5 --seed-offset 500` (probe seeds,
+# never reported) on a 2-core AMD EPYC before any record was made: the standard deviation of the per-seed effect
+# and the wall time per seed (the sweep included, and the CPU shared with other work at times, so the caps err low).
+_PROBES = (500, 501, 502, 503, 504)
+# Sections 4.1 and 4.2 give no number for how much augmentation and dropout reduce over-fitting ("substantial");
+# 5 points of train-validation gap is the smallest narrowing we would call a real reduction of over-fitting.
+_GAP_TARGET = "no number in the paper: 5 points of gap, the smallest narrowing we would call substantial"
+_GAP_POWER = {
+    "augmentation": Power(_PROBES, spread=0.04964, seconds_per_seed=10.6, target=0.05, target_source=_GAP_TARGET),
+    "dropout": Power(_PROBES, spread=0.0962, seconds_per_seed=16.7, target=0.05, target_source=_GAP_TARGET),
+}
+
 CLAIMS: dict[str, Claim] = {
     "relu": Claim(
         name="relu",
@@ -257,6 +340,7 @@ CLAIMS: dict[str, Claim] = {
         ratio=True,
         unit="",
         stop_below=0.25,
+        paper_value=6.0,
     ),
     "lrn": Claim(
         name="lrn",
@@ -278,6 +362,7 @@ CLAIMS: dict[str, Claim] = {
         build=_four_layer,
         data=_synthetic,
         measure=_last_val_error,
+        paper_value=0.02,
         quick=Design(
             # contrast 3: each image's gain from 1/4 to 4x; at 1 (1/2 to 2x) the network without LRN coped alone
             dict(_SHAPES, train_images=1024, val_images=512, contrast=3.0, clutter=2),
@@ -318,6 +403,7 @@ CLAIMS: dict[str, Claim] = {
         ),
         full=_reduced_cifar(epochs=30),
         eval_train=True,
+        paper_value=0.004,
     ),
     "augmentation": Claim(
         name="augmentation",
@@ -343,8 +429,9 @@ CLAIMS: dict[str, Claim] = {
             dict(image_size=256, patch_size=77, train_patches=32, val_patches=32, relight=True),
             Budget(image_size=77, num_classes=8, epochs=10, batch_size=32, weight_decay=5e-4, width=0.25),
             lrs=(0.01,),
-            seeds=5,  # one seed's three runs take 8-15 s on a 2-core CPU, so the chapter can afford five seeds
+            seeds=_GAP_POWER["augmentation"].seeds,
             eval_every=2,  # a third of each run's time went to evaluating both sets after every epoch
+            power=_GAP_POWER["augmentation"],
         ),
         full=Design(
             dict(image_size=512, patch_size=146, train_patches=256, val_patches=64, relight=True),
@@ -352,6 +439,7 @@ CLAIMS: dict[str, Claim] = {
             lrs=(0.01,),
         ),
         eval_train=True,
+        gap_metric=True,
     ),
     "dropout": Claim(
         name="dropout",
@@ -376,8 +464,11 @@ CLAIMS: dict[str, Claim] = {
             dataclasses.replace(_OVERFIT_QUICK.budget, epochs=40),
             lrs=(0.01,),
             eval_every=4,  # as for pooling: the evaluations were half of the time; the metric uses the last two
+            seeds=_GAP_POWER["dropout"].seeds,
+            power=_GAP_POWER["dropout"],
         ),
         full=_reduced_cifar(epochs=60),
         eval_train=True,
+        gap_metric=True,
     ),
 }

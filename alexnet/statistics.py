@@ -28,6 +28,8 @@ __all__ = [
     "VERDICTS",
     "standard_error",
     "seeds_needed",
+    "seeds_for_power",
+    "prediction_interval",
 ]
 
 VERDICTS = ("shown", "not shown", "opposite")
@@ -146,3 +148,58 @@ def seeds_needed(spread: float, effect: float, limit: int = 1_000_000) -> int | 
             return n
         n += 1
     return None
+
+
+def seeds_for_power(spread: float, effect: float, power: float = 0.8, limit: int = 100_000) -> int | None:
+    """How many seeds a paired experiment needs to *show* an effect of size ``effect`` with probability ``power``.
+
+    The power calculation fixed in a design before its evidence is recorded: if the per-seed
+    differences are normal with mean ``effect`` and standard deviation ``spread`` (measured on probe
+    seeds), the 95% interval's lower end lies above zero with probability
+    P(T > t_{0.975}(n - 1)), T a noncentral t with n - 1 degrees of freedom and noncentrality
+    ``effect * sqrt(n) / spread``. Returns the smallest n >= 2 at which that reaches ``power``,
+    or ``None`` when no n up to ``limit`` does. (:func:`seeds_needed` asks a weaker question: from
+    which n an interval *could* exclude zero if the mean came out exactly at ``effect``; that is
+    a power of about one half.)
+    """
+    from scipy import stats
+
+    if not (math.isfinite(spread) and spread >= 0 and math.isfinite(effect) and effect > 0):
+        raise ValueError(f"need a finite spread >= 0 and an effect > 0, got spread={spread!r}, effect={effect!r}")
+    if not 0 < power < 1:
+        raise ValueError(f"power must lie between 0 and 1, got {power!r}")
+    if spread == 0:
+        return 2
+
+    def reached(n: int) -> bool:
+        df = n - 1
+        return stats.nct.sf(stats.t.ppf(0.975, df), df, effect * math.sqrt(n) / spread) >= power
+
+    if not reached(limit):
+        return None
+    low, high = 2, limit  # power grows with n: bisect for the first n that reaches it
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if reached(mid) else (mid + 1, high)
+    return low
+
+
+def prediction_interval(values: Sequence[float], k: int = 1, false_alarm: float = 1e-3) -> tuple[float, float]:
+    """Where the mean of ``k`` new draws lands, given ``values`` drawn before from the same distribution.
+
+    The Student-t prediction interval mean +- t_{1 - a/2}(n - 1) * s * sqrt(1/n + 1/k) for a
+    false-alarm rate a (``false_alarm``): a new run of the same experiment, on any machine, falls
+    outside it with probability a when the values are normal. A chapter's live run is checked against
+    its recorded evidence with it.
+    """
+    from scipy import stats
+
+    n = len(values)
+    if n < 2 or k < 1:
+        raise ValueError(f"need at least 2 recorded values and k >= 1 new ones, got {n} and {k}")
+    if not 0 < false_alarm < 1:
+        raise ValueError(f"false_alarm must lie between 0 and 1, got {false_alarm!r}")
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = stats.t.ppf(1 - false_alarm / 2, n - 1) * sd * math.sqrt(1 / n + 1 / k)
+    return float(mean - half), float(mean + half)

@@ -92,11 +92,17 @@ def test_experiment_json_is_one_object_on_stdout_with_the_contracts_keys(tiny, c
         "effect",
         "ci95",
         "verdict",
+        "paper_inside",
+        "narrowing",
+        "learning_rates",
         "seconds",
+        "record",
     }
     assert obj["experiment"] == "relu" and obj["mode"] == "quick" and obj["seeds"] == [3, 4]
     assert set(obj["arms"]) == {"ReLU", "tanh"} and obj["verdict"] in ("shown", "not shown", "opposite")
     assert obj["ci95"][0] <= obj["effect"] <= obj["ci95"][1] and obj["seconds"] > 0
+    # Figure 1's ratio of 6 is inside the interval or not, and a ratio claim has no gap to decompose
+    assert obj["paper_inside"] == (1 + obj["ci95"][0] <= 6 <= 1 + obj["ci95"][1]) and obj["narrowing"] is None
     assert "tuning seed" in err and "seed 3" in err  # progress goes to stderr
 
 
@@ -140,11 +146,11 @@ def test_a_stored_result_is_read_back_only_for_the_same_run(tiny, tmp_path, monk
         claims.claim_result("relu", seeds=2, seed_offset=1, store=str(tmp_path), log=None)  # other seeds: a new run
 
 
-def test_a_chapter_reports_its_designs_number_of_seeds():
+def test_a_design_states_its_seeds_and_the_power_calculation_that_fixed_them():
     aug = CLAIMS["augmentation"]
-    listed = ", ".join(str(s) for s in range(aug.quick.seeds))
-    assert f"seeds: {listed} (" in aug.describe() and all(c.quick.seeds >= 3 for c in CLAIMS.values())
-    assert "seeds: 100, 101 " in CLAIMS["relu"].describe(seeds=2, seed_offset=100)
+    assert f"seeds: 0-{aug.quick.seeds - 1} ({aug.quick.seeds} seeds;" in aug.describe()
+    assert "how many seeds (fixed before the record was made)" in aug.describe()
+    assert "seeds: 100-101 (2 seeds;" in CLAIMS["relu"].describe(seeds=2, seed_offset=100)
 
 
 def test_rerunning_a_seed_gives_the_runs_values_and_refuses_a_seed_it_did_not_run(tiny):
@@ -153,3 +159,42 @@ def test_rerunning_a_seed_gives_the_runs_values_and_refuses_a_seed_it_did_not_ru
     assert again == {arm: values[1] for arm, values in result.values.items()}  # same kernels: the same numbers
     with pytest.raises(ValueError, match="seed 9 is not one of"):
         rerun_seed(result, 9)
+
+
+def test_given_learning_rates_skip_the_sweep_and_must_name_every_arm(tiny):
+    seen = []
+    real = claims._train_arm
+
+    def spy(claim, options, data, budget, seed, lr, eval_every=1):
+        seen.append((seed, lr))
+        return real(claim, options, data, budget, seed, lr, eval_every)
+
+    claims._train_arm, saved = spy, claims._train_arm
+    try:
+        result = run_claim("relu", seed_offset=5, log=None, learning_rates={"ReLU": 0.01, "tanh": 0.001})
+    finally:
+        claims._train_arm = saved
+    assert TUNING_SEED not in {s for s, _ in seen} and result.learning_rates == {"ReLU": 0.01, "tanh": 0.001}
+    assert result.sweep == {}
+    with pytest.raises(ValueError, match="must name every arm"):
+        run_claim("relu", log=None, learning_rates={"ReLU": 0.01})
+
+
+def test_a_gap_claim_says_whether_validation_error_fell_or_training_error_rose():
+    from alexnet.experiments import History
+    from alexnet.statistics import paired_effect
+
+    claim = CLAIMS["dropout"]
+    mech, base = claim.mechanism, claim.baseline
+    hist = {  # the mechanism: validation error 2 points lower, training error 10 points higher
+        mech: [History(val_error=[0.5, 0.40, 0.40], train_eval_error=[0.2, 0.10 + d, 0.10 + d]) for d in (0, 0.01)],
+        base: [History(val_error=[0.5, 0.42, 0.42], train_eval_error=[0.1, 0.00 + d, 0.00 + d]) for d in (0, 0.02)],
+    }
+    values = {arm: [h.val_error[-1] - h.train_eval_error[-1] for h in hs] for arm, hs in hist.items()}
+    effect = paired_effect(values[mech], values[base])
+    result = claims.ClaimResult(claim, "quick", [0, 1], values, effect, {}, 0.0, hist)
+    n = result.narrowing()
+    assert n["validation_error_lower_by"] == pytest.approx(0.02)
+    assert n["training_error_higher_by"] == pytest.approx(0.095)
+    assert n["validation_error_lower_by"] + n["training_error_higher_by"] == pytest.approx(effect.effect)
+    assert n["mostly"] == "training error up" and result.paper_inside() is None  # the paper gives no number

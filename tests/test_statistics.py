@@ -76,3 +76,19 @@ def test_seeds_needed_edge_cases_and_bad_inputs():
     assert seeds_needed(1.0, 1e-4, limit=1000) is None
     with pytest.raises(ValueError, match="finite spread"):
         seeds_needed(math.nan, 1.0)
+
+
+def test_seeds_for_power_matches_a_simulation_and_a_textbook_value():
+    from alexnet.statistics import seeds_for_power
+
+    assert seeds_for_power(1.0, 1.0) == 10  # paired t, d = 1, 80% power, two-sided 5%: n = 10 in standard tables
+    assert seeds_for_power(0.0, 1.0) == 2 and seeds_for_power(1.0, 1e-4, limit=1000) is None
+    rng = np.random.default_rng(0)
+    n = seeds_for_power(2.0, 1.0)
+    shown = 0
+    for _ in range(4000):
+        d = rng.normal(1.0, 2.0, n)
+        shown += paired_effect(list(d), [0.0] * n, larger_is_better=True).verdict == "shown"
+    assert 0.77 < shown / 4000 < 0.85
+    with pytest.raises(ValueError, match="effect > 0"):
+        seeds_for_power(1.0, -1.0)
