@@ -97,7 +97,7 @@ def _commit() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "alexnet", ":!alexnet/records"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "alexnet", ":!alexnet/records"], cwd=root,
                                capture_output=True, text=True, timeout=10)  # the package's code, not the chapters'  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return "unknown"
