@@ -16,19 +16,17 @@ the direction the paper claims. :func:`run_claim` then
    for a ratio). No seed is dropped.
 
 The claims and their designs are in :mod:`alexnet.designs`; ``python -m alexnet experiment NAME``
-runs the same function.
+runs the same function, and with ``--record`` keeps its result as the claim's evidence
+(:mod:`alexnet.evidence`), which the chapters read.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import sys
 import time
 from dataclasses import dataclass, field
-
-import torch
 
 from alexnet.designs import CLAIMS, TUNING_SEED, Claim, Design
 from alexnet.experiments import Budget, History, fit, format_table, seed_everything
@@ -41,9 +39,7 @@ __all__ = [
     "ClaimResult",
     "CLAIMS",
     "run_claim",
-    "claim_result",
     "claims_table",
-    "rerun_seed",
 ]
 
 
@@ -170,15 +166,12 @@ def run_claim(
     seed_offset: int = 0,
     full: bool = False,
     log=sys.stderr,
-    store: str | None = None,
     learning_rates: dict[str, float] | None = None,
 ) -> ClaimResult:
     """Run claim ``name`` on seeds ``seed_offset`` ... ``seed_offset + seeds - 1``; progress goes to ``log``.
 
     ``seeds`` defaults to the design's number (:attr:`Design.seeds`), the one its evidence records.
     ``learning_rates`` (one per arm, e.g. a record's) skips the sweep and trains at those rates.
-
-    With ``store`` (a folder), the result is also written there for :func:`claim_result` to read back.
     """
     if name not in CLAIMS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
@@ -238,27 +231,12 @@ def run_claim(
         sweep_epochs,
     )
     _say(log, result.summary())
-    if store is not None:
-        _store(result, store, seed_offset)
     return result
 
 
-def rerun_seed(result: ClaimResult, seed: int) -> dict[str, float]:
-    """Train every arm of ``result``'s claim again on one of its seeds, at the learning rates it chose.
-
-    The data, initial weights, batch order and dropout masks are the seed's, as in the run; what can
-    differ is only what the machine's kernels round differently, so calling this with other kernels
-    (``torch.backends.mkldnn.enabled = False``, say) measures how far rounding alone moves a value.
-    """
-    if seed not in result.seeds:
-        raise ValueError(f"seed {seed} is not one of this result's seeds {result.seeds}")
-    claim, design = result.claim, result.claim.design(result.mode == "full")
-    histories = _train_seed(claim, design, seed, result.learning_rates)
-    return {arm: claim.measure(history, design.budget) for arm, history in histories.items()}
-
-
 def claims_table(results: list[ClaimResult]) -> str:
-    """Every claim with the paper's number, ours, the interval, the verdict, seeds and mode, as a text table."""
+    """Every claim with the paper's number, ours, the interval, the verdict, whether the paper's magnitude lies
+    inside the interval, the seeds and the mode, as a text table."""
     rows = []
     for r in results:
         c, e = r.claim, r.effect
@@ -268,70 +246,10 @@ def claims_table(results: list[ClaimResult]) -> str:
             scale = 100 if c.unit == " points" else 1
             ours = f"{scale * e.effect:+.2f}{c.unit}"
             ci = f"[{scale * e.ci95[0]:+.2f}, {scale * e.ci95[1]:+.2f}]"
-        rows.append([c.section, c.name, c.paper, ours, ci, e.verdict, f"{r.seeds[0]}-{r.seeds[-1]}", r.mode])
-    header = ["section", "claim", "paper", "ours", "95% interval", "verdict", "seeds", "mode"]
+        inside = {None: "no number", True: "yes", False: "no"}[r.paper_inside()]
+        seeds = f"{r.seeds[0]}-{r.seeds[-1]} ({len(r.seeds)})"
+        rows.append([c.section, c.name, c.paper, ours, ci, e.verdict, inside, seeds, r.mode])
+    header = ["section", "claim", "paper", "ours", "95% interval", "verdict", "paper's size inside", "seeds", "mode"]
     table = format_table(header, rows, left=len(header))
     note = "(effects are signed so that a positive value is the paper's direction)"
     return f"{table}\n{note}"
-
-
-def _fingerprint(name: str, seeds: list[int], full: bool) -> str:
-    """What a stored result depends on: the claim's design, the seeds, the code that runs it, torch's version."""
-    import hashlib
-    import inspect
-
-    from alexnet import augment, designs, experiments, inputs, model, statistics
-
-    text = repr((name, seeds, full, CLAIMS[name].design(full), torch.__version__))
-    data = [m for n, m in sorted(sys.modules.items()) if n == "alexnet.data" or n.startswith("alexnet.data.")]
-    for module in (sys.modules[__name__], designs, experiments, inputs, model, statistics, augment, *data):
-        text += inspect.getsource(module)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def claim_result(
-    name: str,
-    seeds: int | None = None,
-    seed_offset: int = 0,
-    full: bool = False,
-    store: str = "runs/claims",
-    log=sys.stderr,
-) -> ClaimResult:
-    """:func:`run_claim`, or the result a chapter stored from the very same run (same design, seeds and code).
-
-    The mechanism chapters store what they measured under ``store``; the results chapter then reads
-    the five results instead of training everything again. Anything that differs runs anew.
-    """
-    if name not in CLAIMS:
-        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
-    seeds = CLAIMS[name].design(full).seeds if seeds is None else seeds
-    path = _path(store, name, list(range(seed_offset, seed_offset + seeds)), full)
-    if path.is_file():
-        try:
-            saved = json.loads(path.read_text())
-            values = {arm: [float(v) for v in vs] for arm, vs in saved["arms"].items()}
-            effect = Effect(tuple(saved["differences"]), saved["effect"], tuple(saved["ci95"]), saved["verdict"])
-            return ClaimResult(CLAIMS[name], saved["mode"], saved["seeds"], values, effect,
-                               saved["learning_rates"], saved["seconds"])  # fmt: skip
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged file: run again and replace it
-    return run_claim(name, seeds, seed_offset, full, log, store=store)
-
-
-def _path(store: str, name: str, seeds: list[int], full: bool):
-    from pathlib import Path
-
-    return Path(store) / f"{name}-{'full' if full else 'quick'}-{_fingerprint(name, seeds, full)}.json"
-
-
-def _store(result: ClaimResult, store: str, seed_offset: int) -> None:
-    path = _path(store, result.claim.name, result.seeds, result.mode == "full")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        **result.to_json(),
-        "differences": list(result.effect.differences),
-        "learning_rates": result.learning_rates,
-    }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record))
-    tmp.replace(path)  # whole or not at all

@@ -162,6 +162,10 @@ def record(name: str, full: bool = False, log=sys.stderr, path: Path | None = No
     """Run claim ``name`` on its design's seeds and write its record (whole or not at all); returns the path."""
     if name not in CLAIMS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
+    design = CLAIMS[name].design(full)
+    if design.power is None or design.seeds != design.power.seeds:
+        raise ValueError(f"the {'full' if full else 'quick'} design of {name!r} has no power calculation that fixes its "
+                         "seeds (alexnet.designs.Power); a record needs one")  # fmt: skip
     start = time.perf_counter()
     result = run_claim(name, full=full, log=log)
     result.provenance = _provenance(time.perf_counter() - start)

@@ -12,18 +12,7 @@ import platform
 
 import torch
 
-__all__ = ["is_quick", "mode_name", "hardware", "pick", "CPU_PINS", "pin_cpu_kernels", "cpu_name"]
-
-# An x86 CPU runs torch's, oneDNN's and MKL's kernels in the widest instruction set it has (AVX2 or
-# AVX-512), and the two round differently: the same seeded training gave other epochs and errors in
-# the second decimal on an AVX-512 machine than on an AVX2 one. Pinned to AVX2, two AMD EPYC CPUs (one
-# with AVX-512, one without) gave the same trained numbers. The pins do not make an Intel Xeon agree with
-# them: with the same pins and seeds it trained to other numbers (2026-12-03; a claim's verdict flipped),
-# so a chapter's committed outputs hold for the CPU they were made on, which hardware() names, and are
-# re-made on the machine that CI runs on. book/conftest.py sets these for the kernels nbval starts; they
-# must be in the environment before torch computes anything.
-CPU_PINS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2",
-            "MKL_ENABLE_INSTRUCTIONS": "AVX2"}  # fmt: skip
+__all__ = ["is_quick", "mode_name", "hardware", "pick", "cpu_name"]
 
 
 def is_quick() -> bool:
@@ -44,15 +33,8 @@ def pick(quick, full):
     return quick if is_quick() else full
 
 
-def pin_cpu_kernels(environ=os.environ) -> None:
-    """Put :data:`CPU_PINS` into ``environ`` on an x86-64 machine, keeping any value already set there."""
-    if platform.machine().lower() in ("x86_64", "amd64"):
-        for name, value in CPU_PINS.items():
-            environ.setdefault(name, value)
-
-
 def cpu_name() -> str:
-    """The CPU's model name where Linux tells it (trained numbers depend on it, see CPU_PINS), else its architecture."""
+    """The CPU's model name where Linux tells it (trained numbers round differently on each), else its architecture."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
             for line in info:
@@ -68,6 +50,6 @@ def hardware() -> str:
     if torch.cuda.is_available():
         device = f"GPU: {torch.cuda.get_device_name(0)}"
     else:
-        kernels = torch.backends.cpu.get_cpu_capability()  # AVX2 when pinned (CPU_PINS)
+        kernels = torch.backends.cpu.get_cpu_capability()  # AVX512, AVX2, ... (ATEN_CPU_CAPABILITY can lower it)
         device = f"CPU only ({cpu_name()}, {kernels} kernels)"
     return f"{device}; {torch.get_num_threads()} CPU threads; torch {torch.__version__}; Python {platform.python_version()}"

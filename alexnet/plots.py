@@ -27,6 +27,7 @@ __all__ = [
     "kernel_tiles",
     "plot_kernels",
     "plot_neighbours",
+    "plot_forest",
 ]
 
 _STYLES = ["-", "--", "-.", ":"]
@@ -304,5 +305,47 @@ def plot_neighbours(
     axes[0][0].set_title("query", fontsize=8)
     for j in range(1, k + 1):
         axes[0][j].set_title(f"#{j}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forest(results: Sequence, ax_pair: Sequence[Axes] | None = None) -> Figure:
+    """The claims' effects with their 95% intervals, the paper's magnitude marked where it gives one.
+
+    ``results`` are :class:`alexnet.claims.ClaimResult` objects (e.g. the recorded ones). Ratio claims
+    (Figure 1's speed-up) are drawn on a log axis of their own, the others in points of error; a
+    positive effect is the paper's direction, and the dotted line is "no effect".
+    """
+    ratios = [r for r in results if r.claim.ratio]
+    points = [r for r in results if not r.claim.ratio]
+    if not results:
+        raise ValueError("plot_forest needs at least one result")
+    if ax_pair is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 0.6 * max(len(points), 2) + 1.6),
+                                 gridspec_kw={"width_ratios": [1, 2]})  # fmt: skip
+    else:
+        axes, fig = list(ax_pair), ax_pair[0].figure
+    for ax, group, scale, none, label in (
+        (axes[0], ratios, 1.0, 1.0, "ratio (log scale)"),
+        (axes[1], points, 100.0, 0.0, "effect (points of error)"),
+    ):
+        for y, r in enumerate(reversed(group)):
+            c, e = r.claim, r.effect
+            shift = 1.0 if c.ratio else 0.0  # a ratio's effect is stored as ratio - 1
+            mid, (low, high) = scale * (e.effect + shift), (scale * (v + shift) for v in e.ci95)
+            ax.plot([low, high], [y, y], color="black", linewidth=2)
+            ax.plot([mid], [y], "s", color="black")
+            if c.paper_value is not None:
+                ax.plot([scale * c.paper_value], [y], "v", color="tab:red", markersize=9,
+                        label="the paper" if y == 0 else None)  # fmt: skip
+        ax.axvline(none, color="grey", linestyle=":", linewidth=1)
+        ax.set_yticks(range(len(group)), [f"{r.claim.name} ({r.claim.section})" for r in reversed(group)])
+        ax.set_xlabel(label)
+        ax.set_ylim(-0.7, max(len(group), 1) - 0.3)
+        if group and group[0].claim.ratio:
+            ax.set_xscale("log")
+        if any(r.claim.paper_value is not None for r in group):
+            ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle("each claim: mean effect (square) and 95% interval over the recorded seeds")
     fig.tight_layout()
     return fig

@@ -8,7 +8,7 @@ import torch
 
 from alexnet import claims
 from alexnet.__main__ import main
-from alexnet.claims import CLAIMS, TUNING_SEED, Design, claims_table, rerun_seed, run_claim
+from alexnet.claims import CLAIMS, TUNING_SEED, Design, claims_table, run_claim
 from alexnet.experiments import Budget
 
 
@@ -134,31 +134,11 @@ def test_every_claims_arms_build_and_take_a_batch_of_its_data(name):
     assert claim.mechanism != claim.baseline and claim.section and claim.metric
 
 
-def test_a_stored_result_is_read_back_only_for_the_same_run(tiny, tmp_path, monkeypatch):
-    first = claims.claim_result("relu", seeds=2, store=str(tmp_path), log=None)
-    assert len(list(tmp_path.iterdir())) == 1
-    monkeypatch.setattr(claims, "run_claim", lambda *a, **k: pytest.fail("ran again"))
-    again = claims.claim_result("relu", seeds=2, store=str(tmp_path), log=None)
-    assert (
-        again.values == first.values and again.effect == first.effect and again.learning_rates == first.learning_rates
-    )
-    with pytest.raises(pytest.fail.Exception, match="ran again"):
-        claims.claim_result("relu", seeds=2, seed_offset=1, store=str(tmp_path), log=None)  # other seeds: a new run
-
-
 def test_a_design_states_its_seeds_and_the_power_calculation_that_fixed_them():
     aug = CLAIMS["augmentation"]
     assert f"seeds: 0-{aug.quick.seeds - 1} ({aug.quick.seeds} seeds;" in aug.describe()
     assert "how many seeds (fixed before the record was made)" in aug.describe()
     assert "seeds: 100-101 (2 seeds;" in CLAIMS["relu"].describe(seeds=2, seed_offset=100)
-
-
-def test_rerunning_a_seed_gives_the_runs_values_and_refuses_a_seed_it_did_not_run(tiny):
-    result = run_claim("relu", seed_offset=3, log=None)
-    again = rerun_seed(result, 4)
-    assert again == {arm: values[1] for arm, values in result.values.items()}  # same kernels: the same numbers
-    with pytest.raises(ValueError, match="seed 9 is not one of"):
-        rerun_seed(result, 9)
 
 
 def test_given_learning_rates_skip_the_sweep_and_must_name_every_arm(tiny):

@@ -10,6 +10,7 @@ import pytest
 from alexnet import evidence
 from alexnet.__main__ import main
 from alexnet.claims import CLAIMS, TUNING_SEED, ClaimResult, Design
+from alexnet.designs import Power
 from alexnet.experiments import Budget, History
 from alexnet.statistics import paired_effect, prediction_interval, ratio_effect
 
@@ -24,6 +25,7 @@ def tiny(monkeypatch):
         Budget(train_images=64, image_size=32, num_classes=4, epochs=2, batch_size=32, width=0.25),
         lrs=(0.001, 0.01),
         seeds=3,
+        power=Power((500, 501), spread=0.0, seconds_per_seed=1.0, target=1.0, target_source="a test", minimum=3),
     )
     monkeypatch.setitem(CLAIMS, "relu", dataclasses.replace(CLAIMS["relu"], quick=quick))
     return CLAIMS["relu"]
@@ -81,7 +83,7 @@ def test_a_record_is_written_whole_and_read_back_with_its_curves(tiny, tmp_path)
     assert again.values == {arm: [float(v) for v in vs] for arm, vs in saved["arms"].items()}
     assert again.histories["ReLU"][0].train_error == saved["curves"]["ReLU"][0]["train_error"]
     assert set(again.sweep["ReLU"]) == {0.001, 0.01} and again.provenance["threads"] >= 1
-    assert saved["design"].startswith("claim (3.1, Figure 1)") and saved["power"] is None
+    assert saved["design"].startswith("claim (3.1, Figure 1)") and saved["power"]["seeds"] == 3
 
 
 def test_a_damaged_or_missing_record_gets_one_line_naming_the_command(tiny, tmp_path):
@@ -99,10 +101,15 @@ def test_a_damaged_or_missing_record_gets_one_line_naming_the_command(tiny, tmp_
         evidence.load("relu", path=path)
 
 
-def test_record_refuses_other_seeds_with_one_line(capsys):
+def test_record_refuses_other_seeds_and_a_design_without_power_with_one_line(capsys, monkeypatch):
     assert main(["experiment", "relu", "--record", "--seeds", "3"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "drop --seeds" in err
+    unplanned = dataclasses.replace(CLAIMS["relu"].quick, power=None)
+    monkeypatch.setitem(CLAIMS, "relu", dataclasses.replace(CLAIMS["relu"], quick=unplanned))
+    assert main(["experiment", "relu", "--record"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no power calculation" in err
 
 
 def _result(name: str, values: dict[str, list[float]], offset: int = 0) -> ClaimResult:
