@@ -219,7 +219,8 @@ def provenance_line(result: ClaimResult) -> str:
     device = p["cpu"] if p["device"] == "cpu" else p["device"]
     return (
         f"recorded {p['date']} at commit {p['commit'][:10]}{' (uncommitted changes)' if 'uncommitted' in p['commit'] else ''} "
-        f"on {device}, {p['kernels']} kernels, {p['threads']} threads, torch {p['torch']}: {len(result.seeds)} seeds "
+        f"on {device}, {p['kernels']} kernels, {p['threads']} thread{'' if p['threads'] == 1 else 's'}, torch {p['torch']}: "
+        f"{len(result.seeds)} seeds "
         f"in {p['seconds'] / 60:.1f} minutes"
     )
 
