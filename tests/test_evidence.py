@@ -165,3 +165,27 @@ def test_a_record_read_on_any_machine_gives_the_same_verdict():
         lo, hi = result.effect.ci95
         assert result.effect.verdict == ("shown" if lo > 0 else "opposite" if hi < 0 else "not shown")
         assert math.isfinite(result.effect.effect)
+
+
+@pytest.mark.slow
+def test_a_broken_mechanism_fails_the_live_check(monkeypatch):
+    """Dropout that drops nothing: the chapter's live run must then fail its check against the record."""
+    import torch
+
+    recorded = evidence.load("dropout")
+    monkeypatch.setattr(torch.nn.Dropout, "forward", lambda self, x: x)
+    live = evidence.live_run("dropout", seeds=2)
+    with pytest.raises(AssertionError, match="dropout 0.5: train error"):
+        evidence.check_live(recorded, live)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_power_calculation_uses_the_spread_its_probe_runs_measured(name):
+    import statistics
+
+    probes = json.loads((evidence.RECORDS / "probes-quick.json").read_text())["probes"][name]
+    claim, power = CLAIMS[name], CLAIMS[name].quick.power
+    mech, base = probes["arms"][claim.mechanism], probes["arms"][claim.baseline]
+    diffs = [math.log(b / m) if claim.ratio else b - m for m, b in zip(mech, base, strict=True)]
+    assert probes["seeds"] == list(power.probe_seeds)
+    assert power.spread == pytest.approx(statistics.stdev(diffs), rel=5e-4)

@@ -1,0 +1,39 @@
+"""A claim chapter's checked outputs are the same under other CPU kernels and another thread count.
+
+The suite itself runs with whatever this machine has (AVX-512 or AVX2, its thread count). This test
+runs one claim chapter again through nbval with torch's kernels lowered to the default (no AVX),
+oneDNN to SSE4.1, MKL in its compatible mode and one thread: its live run then trains to other
+numbers, and every output nbval compares must still be the same, since those come from the claim's
+record or from checks that print one line.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "book" / "06_augmentation.ipynb"
+OTHER_KERNELS = {
+    "ATEN_CPU_CAPABILITY": "default",
+    "ONEDNN_MAX_CPU_ISA": "SSE41",
+    "MKL_CBWR": "COMPATIBLE",
+    "OMP_NUM_THREADS": "1",
+    "ALEXNET_QUICK": "1",
+}
+
+
+@pytest.mark.slow
+def test_a_claim_chapter_passes_nbval_with_other_kernels_and_one_thread():
+    env = {**os.environ, **OTHER_KERNELS}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(CHAPTER)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"nbval of {CHAPTER.name} under {OTHER_KERNELS} failed:\n{result.stdout[-4000:]}"
