@@ -329,6 +329,7 @@ def plot_forest(results: Sequence, ax_pair: Sequence[Axes] | None = None) -> Fig
         (axes[0], ratios, 1.0, 1.0, "ratio (log scale)"),
         (axes[1], points, 100.0, 0.0, "effect (points of error)"),
     ):
+        marked = False
         for y, r in enumerate(reversed(group)):
             c, e = r.claim, r.effect
             shift = 1.0 if c.ratio else 0.0  # a ratio's effect is stored as ratio - 1
@@ -337,13 +338,17 @@ def plot_forest(results: Sequence, ax_pair: Sequence[Axes] | None = None) -> Fig
             ax.plot([mid], [y], "s", color="black")
             if c.paper_value is not None:
                 ax.plot([scale * c.paper_value], [y], "v", color="tab:red", markersize=9,
-                        label="the paper" if y == 0 else None)  # fmt: skip
+                        label=None if marked else "the paper")  # fmt: skip
+                marked = True
         ax.axvline(none, color="grey", linestyle=":", linewidth=1)
         ax.set_yticks(range(len(group)), [f"{r.claim.name} ({r.claim.section})" for r in reversed(group)])
         ax.set_xlabel(label)
         ax.set_ylim(-0.7, max(len(group), 1) - 0.3)
         if group and group[0].claim.ratio:
             ax.set_xscale("log")
+            ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())
+            ax.set_xlim(0.8, 10)
         if any(r.claim.paper_value is not None for r in group):
             ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("each claim: mean effect (square) and 95% interval over the recorded seeds")

@@ -40,7 +40,22 @@ PUBLISHED = {
         "0.5": "Section 4.2: dropout probability",
         "0.75": "Section 3.3: beta",
         "0.0001": "Section 3.3: alpha",
+        "95%": "the confidence level of every interval in the book",
+        "1.2": "Section 1: 1.2 million training images",
+        "1.7%": "Section 3.2: two GPUs against one, top-1",
+        "0.4": "Section 3.4: overlapping pooling's 0.4 points of top-1 error",
+        "50%": "Section 4.2: each hidden neuron's output is set to zero with probability 0.5",
     },
+    "08_training": {
+        "0.005": "Caffe bvlc_alexnet, train_val.prototxt: fc6 and fc7 start from N(0, 0.005)",
+        "1.28": "ILSVRC-2012: 1.28 million training images",
+        "57.1%": "Caffe bvlc_alexnet, readme.md: top-1 accuracy",
+        "80.2%": "Caffe bvlc_alexnet, readme.md: top-5 accuracy",
+        "42.9%": "100% minus Caffe's 57.1%",
+        "19.8%": "100% minus Caffe's 80.2%",
+    },
+    "10_results": {"8.9": "Section 6: the Fall 2009 release's 8.9 million images"},
+    "11_troubleshooting": {"0.005": "Caffe bvlc_alexnet, train_val.prototxt: fc6 and fc7 start from N(0, 0.005)"},
 }
 
 _NOT_PROSE = [
