@@ -49,7 +49,14 @@ def test_every_claim_has_a_record_of_its_current_design(name):
     assert all(len(h) == len(result.seeds) for h in result.histories.values())
     # the verdict is computed from the values, and the provenance says where they were made
     assert saved["verdict"] == result.effect.verdict and saved["ci95"] == pytest.approx(list(result.effect.ci95))
-    assert saved["paper_inside"] == result.paper_inside() and saved["narrowing"] == result.narrowing()
+    assert saved["paper_inside"] == result.paper_inside()
+    narrowing = result.narrowing()  # from the curves as kept (6 decimals): the same to within their rounding
+    if narrowing is None:
+        assert saved["narrowing"] is None
+    else:
+        assert saved["narrowing"]["mostly"] == narrowing["mostly"]
+        for key in ("validation_error_lower_by", "training_error_higher_by", "validation_ci95", "training_ci95"):
+            assert saved["narrowing"][key] == pytest.approx(narrowing[key], abs=1e-5), key
     for key in ("commit", "date", "cpu", "kernels", "threads", "torch", "seconds"):
         assert saved["provenance"][key] not in (None, ""), key
 
