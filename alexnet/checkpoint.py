@@ -26,6 +26,7 @@ import os
 import random
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import warnings
@@ -358,13 +359,28 @@ class RunFolder:
         out = self.out
         if out.exists() and not out.is_dir():
             raise TrainingError(f"--out {out} is a file, not a folder: choose a folder for checkpoint.pt and metrics")
+        lock = out / LOCK_NAME
         try:
             out.mkdir(parents=True, exist_ok=True)
-            fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a link planted at OUT/.lock must not make the truncation below reach the file it names
+            fd = os.open(
+                lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644
+            )
         except OSError as e:
+            if lock.is_symlink():
+                raise TrainingError(
+                    f"{lock} is a symbolic link, not the run's lock file: remove it (the file it points to is untouched)"
+                ) from None
+            if lock.exists() and not lock.is_file():
+                raise TrainingError(
+                    f"{lock} is not a regular file: remove it; a run writes its own lock file there"
+                ) from None
             raise TrainingError(
                 f"cannot write to --out {out} ({e.strerror or e}): choose a folder you can write to"
             ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO or a device where the lock file belongs
+            os.close(fd)
+            raise TrainingError(f"{lock} is not a regular file: remove it; a run writes its own lock file there")
         try:
             import fcntl
         except ImportError:  # Windows: no advisory locks; the folder is used unlocked

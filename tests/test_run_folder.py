@@ -105,10 +105,12 @@ def test_an_out_that_cannot_be_written_is_refused_before_any_training(tmp_path, 
     monkeypatch.setattr(state, "load_splits", lambda config: pytest.fail("data loaded before --out was checked"))
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    assert cli.main(["train", "--out", str(a_file), *CLI_TINY]) == 1
-    assert "is a file, not a folder" in capsys.readouterr().err
-    assert cli.main(["train", "--out", str(a_file / "below"), *CLI_TINY]) == 1
-    assert "cannot write to --out" in capsys.readouterr().err
+    for out in (a_file, a_file / "below"):  # refused while the command line is read
+        with pytest.raises(SystemExit) as stop:
+            cli.main(["train", "--out", str(out), *CLI_TINY])
+        assert stop.value.code == 2 and "is a file or lies under one" in capsys.readouterr().err
+    with pytest.raises(TrainingError, match="is a file, not a folder"):  # the same from Python
+        train(dataclasses.replace(TINY, out=str(a_file)))
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
@@ -208,3 +210,24 @@ def test_a_signal_during_save_waits_until_both_files_are_written():
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert seen == ["both files written", "signal"]
+
+
+@pytest.mark.parametrize("planted", ["link to a file", "dangling link", "folder", "fifo"])
+def test_a_lock_that_is_not_a_regular_file_is_refused_and_nothing_it_names_is_touched(tmp_path, planted):
+    out, target = tmp_path / "run", tmp_path / "precious.txt"
+    out.mkdir()
+    target.write_text("keep me")
+    lock = out / ".lock"
+    if planted == "link to a file":
+        lock.symlink_to(target)
+    elif planted == "dangling link":
+        lock.symlink_to(tmp_path / "nothing-here")
+    elif planted == "folder":
+        lock.mkdir()
+    else:
+        os.mkfifo(lock)
+    with pytest.raises(TrainingError) as refused:
+        with RunFolder(out):
+            pass
+    assert ".lock" in str(refused.value) and "\n" not in str(refused.value)
+    assert target.read_text() == "keep me" and not (tmp_path / "nothing-here").exists()
