@@ -1,11 +1,15 @@
-"""``python -m alexnet {train,evaluate,summary,bench,doctor}``: the package from the command line.
+"""``python -m alexnet {train,evaluate,summary,bench,doctor,experiment}``: the package from the command line.
 
 ``python -m alexnet train`` with no options is a short run on the embedded synthetic data at a
 reduced scale, printed next to the paper's; with ``--dataset`` naming a real dataset it uses the
 paper's scale and recipe (Section 5). ``torchrun --nproc_per_node=N -m alexnet train ...`` trains
 with DistributedDataParallel. Errors that the person at the keyboard can fix end with a one-line
-message on stderr and exit status 1, not a traceback; a mistyped command line (an unknown option,
-a word where a number belongs) gets argparse's usage of that subcommand and exit status 2.
+message on stderr, not a traceback. Every option that takes a value checks it while the command
+line is read (its ``type``, from :mod:`alexnet.options`, or its choices): a word where a number
+belongs, a number out of range or a missing path gets one line naming the option as typed and what
+it accepts, and exit status 2, before any work. An unknown option gets that subcommand's usage and
+exit status 2 too. What only the run can find out (no GPU, a dataset not downloaded, a folder
+another run holds) ends with exit status 1.
 
 Every default a help text names is read from where the run takes it: the recipes of
 :mod:`alexnet.recipes`, ``CLI_QUICK`` for the synthetic run and ``PAPER`` (Section 5) with the
@@ -36,6 +40,8 @@ class _HelpFormatter(argparse.HelpFormatter):
         if action.option_strings and action.default not in (None, argparse.SUPPRESS) and action.default is not False:
             if "default:" not in text:
                 extra.append("default: %(default)s")
+        if isinstance(action.type, options.Number | options.PathArg | options.Device):
+            extra.append(f"accepts {action.type}")
         return f"{text} ({'; '.join(extra)})" if extra else text
 
 
@@ -43,6 +49,12 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        """A bad value is one line (``argument --epochs: expected ...``); other mistakes also get the usage."""
+        if message.startswith("argument "):
+            self.exit(2, f"{self.prog}: error: {message}\n")
+        super().error(message)
 
 
 class _Subcommand(_Parser):
@@ -63,49 +75,53 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_train_options(t)
 
     e = sub.add_parser("evaluate", help="one-crop and ten-crop error of a checkpoint on its validation set")
-    e.add_argument("checkpoint", help="checkpoint.pt, or the --out folder of a run")
-    e.add_argument("--device", default="auto", help="auto (a GPU if there is one, else the CPU), cpu, cuda, cuda:N")
-    e.add_argument("--batch-size", type=int, default=128, help="images per forward pass")
+    e.add_argument("checkpoint", type=options.PathArg("existing"), help="checkpoint.pt, or the --out folder of a run")
+    e.add_argument("--device", default="auto", type=options.DEVICE, help="auto: a GPU if there is one, else the CPU")
+    e.add_argument("--batch-size", type=options.WHOLE, default=128, help="images per forward pass")
 
     from alexnet.model import PRESETS
 
     s = sub.add_parser("summary", help="the layer table: output shapes, parameters, MACs")
-    s.add_argument("--model", default="paper", help=f"the network: {', '.join(PRESETS)}")
+    s.add_argument("--model", default="paper", choices=list(PRESETS), help=f"the network: {', '.join(PRESETS)}")
     s.add_argument(
         "--image-size",
-        type=int,
+        type=options.WHOLE,
         help="input side in pixels (default: the model's: "
         + ", ".join(f"{name} {c.image_size}" for name, c in PRESETS.items())
         + ")",
     )
-    s.add_argument("--width", type=float, default=1.0, help="multiplier of every layer's width")
-    s.add_argument("--classes", type=int, default=1000, help="outputs of fc8")
+    s.add_argument("--width", type=options.POSITIVE, default=1.0, help="multiplier of every layer's width")
+    s.add_argument("--classes", type=options.WHOLE, default=1000, help="outputs of fc8")
 
     b = sub.add_parser(
         "bench",
         help="training images per second: plain fp32 loop vs the trainer's path (on a CPU: reduced scale unless --full)",
     )
-    b.add_argument("--model", default="paper")
-    b.add_argument("--batch-size", type=int, help="GPU or --full: 256; CPU: 64")
-    b.add_argument("--steps", type=int, help="timed steps per path (default 10)")
-    b.add_argument("--warmup", type=int, default=3)
-    b.add_argument("--device", default="auto")
-    b.add_argument("--width", type=float, help="GPU or --full: 1; CPU: 0.25")
-    b.add_argument("--image-size", type=int, help="GPU or --full: the model's (paper 227); CPU: 67")
-    b.add_argument("--classes", type=int, help="default 1000")
+    b.add_argument("--model", default="paper", choices=list(PRESETS))
+    b.add_argument("--batch-size", type=options.WHOLE, help="GPU or --full: 256; CPU: 64")
+    b.add_argument("--steps", type=options.WHOLE, help="timed steps per path (default 10)")
+    b.add_argument("--warmup", type=options.Number(low=0), default=3)
+    b.add_argument("--device", default="auto", type=options.DEVICE)
+    b.add_argument("--width", type=options.POSITIVE, help="GPU or --full: 1; CPU: 0.25")
+    b.add_argument("--image-size", type=options.WHOLE, help="GPU or --full: the model's (paper 227); CPU: 67")
+    b.add_argument("--classes", type=options.WHOLE, help="default 1000")
     b.add_argument("--full", action="store_true", help="the paper's scale on a CPU too (minutes)")
     b.add_argument("--compile", action="store_true")
     b.add_argument("--json", action="store_true", help="print the results as JSON too")
 
     d = sub.add_parser("doctor", help="check and measure this machine: PASS/FAIL lines (GPU: < 10 min; CPU: ~2 min)")
-    d.add_argument("--device", default="auto", help="auto (GPU if any), cpu, cuda, cuda:N")
+    d.add_argument("--device", default="auto", type=options.DEVICE, help="auto: a GPU if there is one, else the CPU")
     d.add_argument(
         "--scale", choices=["auto", "full", "reduced"], default="auto", help="auto: full on a GPU, reduced on a CPU"
     )
     d.add_argument(
         "--compile", action=argparse.BooleanOptionalAction, help="include torch.compile rows (default: on a GPU only)"
     )
-    d.add_argument("--out", help="also write the report as Markdown to this file (for benchmarks/RESULTS.md)")
+    d.add_argument(
+        "--out",
+        type=options.PathArg("new file"),
+        help="also write the report as Markdown to this file (for benchmarks/RESULTS.md)",
+    )
 
     from alexnet.claims import CLAIMS, TUNING_SEED
 
@@ -115,11 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     x.add_argument("name", choices=list(CLAIMS), help="the mechanism: " + ", ".join(CLAIMS))
     x.add_argument(
-        "--seeds", type=int, default=None, help="number of reported seeds, at least 2 (default: the chapter's, 3 or 5)"
+        "--seeds", type=options.Number(low=2), default=None, help="number of reported seeds (default: the design's)"
     )
     x.add_argument(
         "--seed-offset",
-        type=int,
+        type=options.SEED,
         default=0,
         help=f"the seeds are K, K+1, ..., K+N-1; learning rates are tuned on seed {TUNING_SEED} alone",
     )

@@ -318,7 +318,7 @@ def build_model(name: str = "paper", **overrides) -> AlexNet:
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown option(s) {unknown} for build_model; options are: {', '.join(sorted(known))}")
-    if "conv_channels" in overrides:
+    if isinstance(overrides.get("conv_channels"), list):  # a frozen config holds a tuple
         overrides["conv_channels"] = tuple(overrides["conv_channels"])
     return AlexNet(dataclasses.replace(PRESETS[name], **overrides))
 

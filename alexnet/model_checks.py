@@ -9,42 +9,11 @@ is adaptive), finite pixels.
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 
+from alexnet.fields import check_types
+
 __all__ = ["check_config", "check_batch"]
-
-_INT_FIELDS = ("fc_features", "num_classes", "image_size", "conv1_padding", "groups", "lrn_size")
-_FLOAT_FIELDS = ("lrn_alpha", "lrn_beta", "lrn_k", "dropout", "width")
-_BOOL_FIELDS = ("lrn", "overlapping_pool", "ceil_mode", "adaptive_pool")
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_field_types(config) -> None:
-    """A ``ValueError`` naming the field unless every field has its type: integers, finite numbers, booleans."""
-    channels = config.conv_channels
-    if not isinstance(channels, (tuple, list)) or not all(_is_int(c) for c in channels):
-        raise ValueError(f"conv_channels must be five positive integers, got {channels!r}")
-    for name in _INT_FIELDS:
-        value = getattr(config, name)
-        if not _is_int(value):
-            raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    for name in _FLOAT_FIELDS:
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
-    for name in _BOOL_FIELDS:
-        value = getattr(config, name)
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
-    for name in ("activation", "init", "dropout_at", "input_convention"):
-        if not isinstance(getattr(config, name), str):
-            raise ValueError(f"{name} must be a string, got {getattr(config, name)!r}")
 
 
 def check_config(config) -> None:
@@ -52,8 +21,8 @@ def check_config(config) -> None:
     from alexnet.inputs import CONVENTIONS
     from alexnet.model import ACTIVATIONS, DROPOUT_PLACES, INITS  # (model imports this module)
 
-    _check_field_types(config)
-    if len(config.conv_channels) != 5 or any(int(c) < 1 for c in config.conv_channels):
+    check_types(config)
+    if any(c < 1 for c in config.conv_channels):
         raise ValueError(f"conv_channels must be five positive integers, got {config.conv_channels!r}")
     if config.groups not in (1, 2):
         raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two towers), got {config.groups!r}")

@@ -11,18 +11,30 @@ its first line.
 from __future__ import annotations
 
 import argparse
+import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_train_options", "quick_config", "scale_line", "PAPER_SCALE", "DATASETS", "SEED_RANGE", "RUNS"]
+__all__ = [
+    "add_train_options",
+    "quick_config",
+    "scale_line",
+    "Number",
+    "PathArg",
+    "DEVICE",
+    "PAPER_SCALE",
+    "DATASETS",
+    "SEED",
+    "RUNS",
+]
 
 PAPER_SCALE = (
     "paper: ImageNet, 1.2 million images of 1000 classes at 256 px cropped to 224, full width, "
     "weights drawn from N(0, 0.01), batch 128, 90 epochs"
 )
 DATASETS = ("synthetic", "cifar10", "imagenette")  # what `train --dataset` can name (imagefolder: from Python)
-SEED_RANGE = (0, 2**63 - 1)  # what every random-number generator of the run accepts
 INIT_WORDS = {  # --init in words, for the "this run" line
     "paper": "weights drawn from N(0, 0.01) (Section 5)",
     "pytorch": "PyTorch's default initialisation",
@@ -30,6 +42,113 @@ INIT_WORDS = {  # --init in words, for the "this run" line
     "paper-width": "N(0, 0.01) scaled by sqrt(full fan-in / fan-in) for the reduced width (not Section 5's)",
 }
 RUNS = Path("runs")  # where runs without --out get a new numbered folder
+
+
+# ----------------------------------------------------------------------------- what each option accepts
+# Every option that takes a number, a path or a device names one of these as its argparse ``type``:
+# a bad value stops the command before any work with one line, ``argument --batch-size: expected a
+# whole number of at least 1, got '0'`` (the parsers of ``alexnet.__main__`` print it without the usage).
+
+
+@dataclass(frozen=True)
+class Number:
+    """A whole (``whole=True``) or real number from ``low`` to ``high``; ``above``: ``low`` itself excluded,
+    ``below``: ``high`` itself excluded; ``high_words``: how to write ``high`` (e.g. ``2**63 - 1``)."""
+
+    whole: bool = True
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+    below: bool = False
+    high_words: str | None = None
+
+    def __call__(self, text: str):
+        try:
+            value = int(text) if self.whole else float(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or not self.accepts(value):
+            raise argparse.ArgumentTypeError(f"expected {self}, got {text!r}")
+        return value
+
+    def accepts(self, value) -> bool:
+        low_ok = self.low is None or (value > self.low if self.above else value >= self.low)
+        high_ok = self.high is None or (value < self.high if self.below else value <= self.high)
+        return low_ok and high_ok
+
+    def __str__(self) -> str:
+        kind = "a whole number" if self.whole else "a number"
+        if self.high is not None:
+            low = "" if self.low is None else f" from {self.low:g}{' (excluded)' if self.above else ''}"
+            return f"{kind}{low} to {self.high_words or f'{self.high:g}'}{' (excluded)' if self.below else ''}"
+        if self.low is not None:
+            return f"{kind} {'above' if self.above else 'of at least'} {self.low:g}"
+        return kind
+
+    def bad_values(self) -> list[str]:
+        """Texts this option must refuse: a word, and the numbers just outside its range."""
+        step = 1 if self.whole else 0.5
+        bad = ["many"]
+        if self.low is not None:
+            bad.append(str(self.low if self.above else self.low - step))
+        if self.high is not None:
+            bad.append(str(self.high if self.below else self.high + step))
+        return bad
+
+
+@dataclass(frozen=True)
+class PathArg:
+    """A path: ``"existing"`` (a file or folder that is there), ``"folder"`` (a folder, made if missing,
+    so not a file), ``"new file"`` (a file to write: its folder is there, and it is not a folder)."""
+
+    kind: str
+
+    def __call__(self, text: str) -> str:
+        path = Path(text)
+        if not text or (self.kind == "existing" and not path.exists()):
+            raise argparse.ArgumentTypeError(f"expected {self}, but there is nothing at {text!r}")
+        if self.kind == "folder" and (path.exists() and not path.is_dir() or _under_a_file(path)):
+            raise argparse.ArgumentTypeError(f"expected {self}, but {text!r} is a file or lies under one")
+        if self.kind == "new file" and (path.is_dir() or not path.parent.is_dir()):
+            raise argparse.ArgumentTypeError(f"expected {self}, got {text!r}")
+        return text
+
+    def __str__(self) -> str:
+        return {"existing": "a file or folder that exists", "folder": "a folder (made if missing)",
+                "new file": "a file to write, in a folder that exists"}[self.kind]  # fmt: skip
+
+    def bad_values(self, tmp: Path) -> list[str]:
+        """Paths this option must refuse, made under ``tmp``."""
+        (tmp / "a-file").write_text("")
+        (tmp / "a-folder").mkdir(exist_ok=True)
+        return {"existing": [str(tmp / "missing")], "folder": [str(tmp / "a-file"), str(tmp / "a-file" / "below")],
+                "new file": [str(tmp / "a-folder"), str(tmp / "missing" / "report.md")]}[self.kind]  # fmt: skip
+
+
+def _under_a_file(path: Path) -> bool:
+    return any(p.exists() and not p.is_dir() for p in path.parents)
+
+
+@dataclass(frozen=True)
+class Device:
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; whether this machine has it is checked when the run starts."""
+
+    def __call__(self, text: str) -> str:
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", text):
+            raise argparse.ArgumentTypeError(f"expected {self}, got {text!r}")
+        return text
+
+    def __str__(self) -> str:
+        return "auto, cpu, cuda, cuda:N or mps"
+
+    def bad_values(self) -> list[str]:
+        return ["gpu", "cuda:x"]
+
+
+DEVICE = Device()
+WHOLE = Number(low=1)  # a count: epochs, images, a batch
+POSITIVE = Number(whole=False, low=0, above=True)  # a learning rate, a width multiplier
+SEED = Number(low=0, high=2**63 - 1, high_words="2**63 - 1")  # what every random-number generator of a run accepts
 
 
 def _per_dataset(quick: Any, paper: Any, source: str = "Section 5") -> str:
@@ -54,7 +173,12 @@ def add_train_options(t: argparse.ArgumentParser) -> None:
         default="paper",
         help="training-time augmentation: paper is Section 4.1's crops, flips and PCA colour noise",
     )
-    t.add_argument("--data-root", default="data", help="folder that holds (or receives) the downloaded datasets")
+    t.add_argument(
+        "--data-root",
+        default="data",
+        type=PathArg("folder"),
+        help="folder that holds (or receives) the downloaded datasets",
+    )
     t.add_argument("--download", action="store_true", help="download cifar10 or imagenette if it is missing")
     t.add_argument("--compile", action="store_true", help="torch.compile the model")
     t.add_argument("--no-amp", action="store_true", help="train in fp32 on CUDA too (default: mixed precision)")
@@ -65,31 +189,35 @@ def _run_options(t: argparse.ArgumentParser, quick, recipe) -> None:
     """What to train and for how long; where it goes. ``quick``: the synthetic run's recipe; ``recipe``: Section 5's."""
     from alexnet.model import PRESETS
 
-    t.add_argument("--model", default="paper", help=f"the network: {', '.join(PRESETS)}")
+    t.add_argument("--model", default="paper", choices=list(PRESETS), help=f"the network: {', '.join(PRESETS)}")
     t.add_argument(
         "--dataset",
         default="synthetic",
+        choices=DATASETS,
         help=f"the data: {', '.join(DATASETS)} (synthetic is generated here; the others need --download once)",
     )
     t.add_argument(
         "--epochs",
-        type=int,
+        type=WHOLE,
         help=f"passes over the training set ({_per_dataset(quick.epochs, recipe.epochs)})",
     )
     t.add_argument(
         "--batch-size",
-        type=int,
+        type=WHOLE,
         help=f"images per SGD step, over all processes ({_per_dataset(quick.batch_size, recipe.batch_size)})",
     )
-    t.add_argument("--lr", type=float, help=f"initial learning rate ({_per_dataset(quick.lr, recipe.lr)})")
+    t.add_argument("--lr", type=POSITIVE, help=f"initial learning rate ({_per_dataset(quick.lr, recipe.lr)})")
     t.add_argument(
         "--out",
+        type=PathArg("folder"),
         help="folder for checkpoint.pt, metrics.jsonl and curves.png; it must not hold a run unless --resume "
         f"is given (default: a new folder {RUNS}/MODEL-DATASET-N for every run)",
     )
     t.add_argument("--resume", action="store_true", help="continue the run whose checkpoint is in --out")
-    t.add_argument("--seed", type=int, default=0, help=f"seed of every random draw, {SEED_RANGE[0]} to 2**63 - 1")
-    t.add_argument("--device", default="auto", help="auto (a GPU if there is one, else the CPU), cpu, cuda, cuda:N")
+    t.add_argument("--seed", type=SEED, default=0, help="seed of every random draw")
+    t.add_argument(
+        "--device", default="auto", type=DEVICE, help="auto (a GPU if there is one, else the CPU), cpu, cuda, cuda:N"
+    )
 
 
 def _scale_options(t: argparse.ArgumentParser, quick) -> None:
@@ -102,12 +230,12 @@ def _scale_options(t: argparse.ArgumentParser, quick) -> None:
     preset_inits = ", ".join(f"{c.init} for {name}" for name, c in PRESETS.items())
     t.add_argument(
         "--width",
-        type=float,
+        type=POSITIVE,
         help=f"multiplier of every layer's width ({_per_dataset(m['width'], PRESETS['paper'].width, 'the paper')})",
     )
     t.add_argument(
         "--image-size",
-        type=int,
+        type=WHOLE,
         help="side of the crop the network sees, in pixels "
         f"(default: {m['image_size']} on synthetic data, otherwise the model's: {preset_sizes})",
     )
@@ -120,17 +248,17 @@ def _scale_options(t: argparse.ArgumentParser, quick) -> None:
     )
     t.add_argument(
         "--dropout",
-        type=float,
+        type=Number(whole=False, low=0, high=1, below=True),
         help=f"dropout probability in fc6 and fc7, Section 4.2 (default: {PRESETS['paper'].dropout})",
     )
     t.add_argument(
         "--classes",
-        type=int,
+        type=Number(low=2, high=len(SYNTHETIC_SHAPES)),
         help=f"synthetic data only: number of classes, 2 to {len(SYNTHETIC_SHAPES)} (default: {d['num_classes']})",
     )
     t.add_argument(
         "--images",
-        type=int,
+        type=WHOLE,
         help=f"synthetic data only: number of training images (default: {d['num_images']})",
     )
 
@@ -143,25 +271,10 @@ def _fresh_run_folder(model: str, dataset: str) -> str:
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    """Raise ValueError, naming the option and what it accepts, for values the command line cannot run."""
-    from alexnet.data import SYNTHETIC_SHAPES
-
-    if args.dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {args.dataset!r}; known datasets: {', '.join(DATASETS)}")
+    """Raise ValueError for options that cannot go together (each value alone was checked when parsed)."""
     synthetic = args.dataset == "synthetic"
     if not synthetic and (args.classes is not None or args.images is not None):
         raise ValueError("--classes and --images apply to --dataset synthetic only")
-    if args.classes is not None and not 2 <= args.classes <= len(SYNTHETIC_SHAPES):
-        raise ValueError(f"--classes must be between 2 and {len(SYNTHETIC_SHAPES)}, got {args.classes}")
-    positive = {"--images": args.images, "--epochs": args.epochs, "--batch-size": args.batch_size}
-    positive |= {"--lr": args.lr, "--width": args.width, "--image-size": args.image_size}
-    for option, value in positive.items():
-        if value is not None and not value > 0:
-            raise ValueError(f"{option} must be positive, got {value}")
-    if args.dropout is not None and not 0 <= args.dropout < 1:
-        raise ValueError(f"--dropout must be a probability in [0, 1), got {args.dropout}")
-    if not SEED_RANGE[0] <= args.seed <= SEED_RANGE[1]:
-        raise ValueError(f"--seed must be a whole number from 0 to 2**63 - 1, got {args.seed}")
     if args.resume and not args.out:
         raise ValueError("--resume needs --out, the folder of the run to continue")
     if args.out and not args.resume and (Path(args.out) / "checkpoint.pt").is_file():

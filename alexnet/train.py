@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from alexnet import distributed
 from alexnet.checkpoint import RunFolder, TrainingError
 from alexnet.distributed import resolve_device
 from alexnet.evaluate import evaluate_model
+from alexnet.fields import check_types
 from alexnet.inputs import ModelInput
 from alexnet.model import PRESETS, AlexNet, AlexNetConfig
 from alexnet.progress import bar, epoch_line, say
@@ -92,13 +92,13 @@ class TrainConfig:
     channels_last: bool | str = _setting(True)  # True: on CUDA; "always": on a CPU too; False: never
     compile: bool = _setting(False)  # torch.compile the model
     num_workers: int = _setting(2)  # for datasets that are not held in memory
-    out: str | None = _setting(None)  # checkpoint.pt and metrics.jsonl land here
+    out: str | os.PathLike | None = _setting(None)  # checkpoint.pt and metrics.jsonl land here
     resume: bool = _setting(False)  # continue from OUT/checkpoint.pt
     progress: bool = _setting(True)  # a tqdm bar per epoch and one printed line per epoch
     stop_after: int | None = _setting(None)  # stop (as if interrupted) after this epoch; for tests and demos
 
     def __post_init__(self) -> None:
-        _check_types(self)
+        _check_values(self)
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
         for name, value in positive.items():
             if not value > 0:
@@ -129,42 +129,15 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def _check_types(config: TrainConfig) -> None:
-    """A ``ValueError`` naming the field unless each has its type (integers, finite numbers, booleans, strings)."""
-    kinds = {"int": "integer", "float": "number", "bool": "bool", "str": "string", "dict[str, Any]": "dict"}
-    of_kind = {k: [f.name for f in dataclasses.fields(config) if kinds.get(f.type) == k] for k in kinds.values()}
-
-    def fail(name: str, expected: str) -> None:
-        value = getattr(config, name)
-        raise ValueError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
-
-    for name in of_kind["integer"]:
-        value = getattr(config, name)
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            fail(name, "an integer")
-    for name in of_kind["number"]:
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            fail(name, "a finite number")
-    for name in of_kind["bool"]:
-        if not isinstance(getattr(config, name), bool):
-            fail(name, "True or False")
-    for name in of_kind["string"]:
-        if not isinstance(getattr(config, name), str):
-            fail(name, "a string")
-    for name in of_kind["dict"]:
-        if not isinstance(getattr(config, name), dict):
-            fail(name, "a dict of options")
-    for name in ("data_root", "out"):
-        value = getattr(config, name)
-        if not (isinstance(value, (str, os.PathLike)) or (name == "out" and value is None)):
-            fail(name, "a path" + (" or None" if name == "out" else ""))
-    if config.stop_after is not None and (not isinstance(config.stop_after, numbers.Integral) or config.stop_after < 1):
-        fail("stop_after", "None or a positive integer")
+def _check_values(config: TrainConfig) -> None:
+    """A ``ValueError`` naming the field unless each has its type (:func:`alexnet.fields.check_types`) and its range."""
+    check_types(config)
+    if config.stop_after is not None and config.stop_after < 1:
+        raise ValueError(f"stop_after must be None or a positive integer, got {config.stop_after!r}")
     if not 0 <= config.seed < 2**63:
-        fail("seed", "an integer in [0, 2**63)")
+        raise ValueError(f"seed must be an integer in [0, 2**63), got {config.seed!r}")
     if config.num_workers < 0:
-        fail("num_workers", "a non-negative integer")
+        raise ValueError(f"num_workers must be a non-negative integer, got {config.num_workers!r}")
 
 
 def _check_model_options(model: str, options: dict[str, Any]) -> None:

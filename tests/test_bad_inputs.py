@@ -107,7 +107,10 @@ MODEL_OPTIONS = {
     "lrn_alpha=inf": ({"lrn_alpha": math.inf}, r"lrn_alpha must be a finite number"),
     "lrn='yes'": ({"lrn": "yes"}, r"lrn must be True or False"),
     "groups=2.0": ({"groups": 2.0}, r"groups must be an integer"),
-    "conv_channels floats": ({"conv_channels": (96.5, 256, 384, 384, 256)}, r"conv_channels must be five positive"),
+    "conv_channels floats": (
+        {"conv_channels": (96.5, 256, 384, 384, 256)},
+        r"conv_channels must be a sequence of 5 integers",
+    ),
 }
 
 
@@ -135,7 +138,7 @@ TRAIN_OPTIONS = {
     "seed=1.5": ({"seed": 1.5}, r"seed must be an integer"),
     "ten_crop='no'": ({"ten_crop": "no"}, r"ten_crop must be True or False"),
     "model_options=None": ({"model_options": None}, r"model_options must be a dict"),
-    "out=5": ({"out": 5}, r"out must be a path or None"),
+    "out=5": ({"out": 5}, r"out must be a string or a path or None"),
     "num_workers=-1": ({"num_workers": -1}, r"num_workers must be a non-negative integer"),
     "stop_after=0": ({"stop_after": 0}, r"stop_after must be None or a positive integer"),
     "device=0": ({"device": 0}, r"device must be a string"),
@@ -151,23 +154,26 @@ def test_bad_train_options(case):
 
 
 CLI_OPTIONS = {
-    "--seed 2**64": (["--seed", str(2**64)], r"--seed must be a whole number from 0 to 2\*\*63 - 1"),
-    "--lr nan": (["--lr", "nan"], r"--lr must be positive, got nan"),
-    "--width inf": (["--width", "inf"], r"width must be a finite number"),
-    "--dropout nan": (["--dropout", "nan"], r"--dropout must be a probability in \[0, 1\), got nan"),
+    "--seed 2**64": (["--seed", str(2**64)], r"argument --seed: expected a whole number from 0 to 2\*\*63 - 1"),
+    "--lr nan": (["--lr", "nan"], r"argument --lr: expected a number above 0, got 'nan'"),
+    "--width inf": (["--width", "inf"], r"argument --width: expected a number above 0, got 'inf'"),
+    "--dropout nan": (
+        ["--dropout", "nan"],
+        r"argument --dropout: expected a number from 0 to 1 \(excluded\), got 'nan'",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", CLI_OPTIONS)
 def test_bad_cli_options(case, tmp_path, capsys):
+    """Values the command line cannot run stop it while it is read: exit status 2 and one line, no traceback."""
     argv, pattern = CLI_OPTIONS[case]
-    try:
-        status = main(["train", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress", *argv])
-    except Exception as error:  # a traceback, not a message
-        pytest.fail(f"{type(error).__name__}: {error}")
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress", *argv])
     err = capsys.readouterr().err.strip()
-    assert status == 1 and err.startswith("alexnet train: error:")
+    assert stop.value.code == 2 and err.startswith("python -m alexnet train: error:")
     _one_line(err, pattern)
+    assert not (tmp_path / "run").exists()  # before any work
 
 
 # ----------------------------------------------------------------------------- image files

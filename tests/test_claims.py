@@ -107,17 +107,20 @@ def test_experiment_json_is_one_object_on_stdout_with_the_contracts_keys(tiny, c
 
 
 @pytest.mark.parametrize(
-    "argv, message",
+    "argv, message, status",
     [
-        (["experiment", "relu", "--seeds", "1"], "at least 2"),
-        (["experiment", "relu", "--seed-offset", str(TUNING_SEED - 1)], "exclude the tuning seed"),
-        (["experiment", "relu", "--seed-offset", "-1"], "non-negative"),
+        (["experiment", "relu", "--seeds", "1"], "argument --seeds: expected a whole number of at least 2", 2),
+        (["experiment", "relu", "--seed-offset", str(TUNING_SEED - 1)], "exclude the tuning seed", 1),
+        (["experiment", "relu", "--seed-offset", "-1"], "argument --seed-offset: expected a whole number from 0", 2),
     ],
 )
-def test_bad_seed_options_get_one_line(argv, message, capsys):
-    assert main(argv) == 1
+def test_bad_seed_options_get_one_line(argv, message, status, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # refused while the command line is read
+        code = stop.code
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and message in err
+    assert code == status and len(err.splitlines()) == 1 and message in err
 
 
 @pytest.mark.parametrize("name", list(CLAIMS))

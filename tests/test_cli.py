@@ -91,17 +91,9 @@ def test_bench_compares_the_plain_loop_and_the_trainer(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--model", "alexnet2"], "unknown model 'alexnet2'"),
-        (["train", "--dataset", "mnist"], "unknown dataset 'mnist'"),
         (["train", "--dataset", "cifar10", "--data-root", "no/such/folder"], "add --download"),
-        (["train", "--classes", "9"], "--classes must be between 2 and 8, got 9"),
-        (["train", "--classes", "0"], "--classes must be between 2 and 8, got 0"),
-        (["train", "--images", "0"], "--images must be positive, got 0"),
-        (["train", "--epochs", "0"], "--epochs must be positive, got 0"),
-        (["train", "--seed", str(2**64)], "--seed must be a whole number from 0 to 2**63 - 1"),
-        (["train", "--seed", "-1"], "--seed must be a whole number from 0 to 2**63 - 1"),
+        (["train", "--dataset", "cifar10", "--classes", "4"], "--classes and --images apply to --dataset synthetic"),
         (["train", "--resume"], "--resume needs --out"),
-        (["evaluate", "no/such/folder"], "no checkpoint at"),
         pytest.param(
             ["train", "--device", "cuda"],
             "asks for a GPU",
@@ -114,6 +106,29 @@ def test_errors_are_one_line_without_traceback(argv, message, capsys):
     out, err = capsys.readouterr()
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "this run" not in out  # the scale lines come only after the options are checked
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--model", "alexnet2"], "argument --model: invalid choice: 'alexnet2'"),
+        (["train", "--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
+        (["train", "--classes", "9"], "argument --classes: expected a whole number from 2 to 8, got '9'"),
+        (["train", "--images", "0"], "argument --images: expected a whole number of at least 1, got '0'"),
+        (["train", "--epochs", "0"], "argument --epochs: expected a whole number of at least 1, got '0'"),
+        (["train", "--seed", str(2**64)], "argument --seed: expected a whole number from 0 to 2**63 - 1"),
+        (["train", "--seed", "-1"], "argument --seed: expected a whole number from 0 to 2**63 - 1, got '-1'"),
+        (["evaluate", "RUN", "--batch-size", "0"], "argument --batch-size: expected a whole number of at least 1"),
+        (["evaluate", "no/such/folder"], "argument checkpoint: expected a file or folder that exists"),
+    ],
+)
+def test_bad_values_stop_the_command_line_with_one_line(argv, message, capsys, tmp_path):
+    argv = [str(tmp_path) if a == "RUN" else a for a in argv]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert stop.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert out == ""
 
 
 def test_a_mistyped_option_shows_the_subcommands_usage(capsys):

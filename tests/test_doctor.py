@@ -100,8 +100,9 @@ def test_a_cpu_run_uses_one_thread_and_gives_the_setting_back(monkeypatch):
 
 
 def test_cli_doctor_options_and_bad_out(capsys, tmp_path):
-    assert main(["doctor", "--device", "cpu", "--out", str(tmp_path / "missing" / "r.md")]) == 1
-    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # refused while the command line is read, before two minutes of checks
+        main(["doctor", "--device", "cpu", "--out", str(tmp_path / "missing" / "r.md")])
+    assert stop.value.code == 2 and "expected a file to write, in a folder that exists" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["doctor", "--scale", "huge"])
 
