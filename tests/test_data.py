@@ -190,7 +190,8 @@ def test_image_folder_errors_name_the_path(tmp_path):
         load_dataset("imagenet")
 
 
-def test_imagenette_reads_torchvisions_layout_offline(tmp_path):
+def test_imagenette_reads_torchvisions_layout_offline(tmp_path, monkeypatch):
+    monkeypatch.setitem(downloads.PUBLISHED_COUNTS, "imagenette", {"train": 1, "val": 1})  # one image stands in
     folder = tmp_path / "imagenette2-320" / "val" / "n01440764"
     folder.mkdir(parents=True)
     Image.fromarray(np.full((40, 50, 3), 90, dtype=np.uint8)).save(folder / "a.JPEG")
@@ -220,9 +221,10 @@ def _write_cifar(root, per_batch=3, labels=None):
 
 
 def _pin_md5(monkeypatch, folder):
-    """The package checks torchvision's MD5 sums; these fake files get their own."""
+    """The package checks torchvision's MD5 sums and the published counts; these fake files get their own."""
     sums = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
     monkeypatch.setattr(downloads, "_cifar10_md5", lambda: sums)
+    monkeypatch.setitem(downloads.PUBLISHED_COUNTS, "cifar10", {"train": 15, "test": 3})  # 3 images a batch
 
 
 def test_cifar10_reads_the_pickled_batches(tmp_path, monkeypatch):

@@ -16,12 +16,22 @@ import numpy as np
 import torch
 
 from alexnet.data.cache import CachedImageDataset
-from alexnet.data.folders import image_folder
+from alexnet.data.folders import image_folder, list_images
 from alexnet.data.tensors import ImageTensorDataset
 
 # ----------------------------------------------------------------------------- Imagenette and the archives
 
 IMAGENETTE_FOLDERS = {"full": "imagenette2", "320px": "imagenette2-320", "160px": "imagenette2-160"}
+
+# The published number of images in each split; a copy that holds fewer is incomplete and is refused.
+# CIFAR-10: "There are 50000 training images and 10000 test images" (https://www.cs.toronto.edu/~kriz/cifar.html).
+# Imagenette v2 (the archives above; the same images in each size): fastai/imagenette's noisy_imagenette.csv
+# (commit b291a9487f1382a088e3424b1f9f8d34e3d1d62c, unchanged at ba8db39559154607fecd46bfff9068f074082af4)
+# lists 9,469 training (is_valid False) and 3,925 validation images (is_valid True), 858 to 993 per class.
+PUBLISHED_COUNTS = {
+    "cifar10": {"train": 50_000, "test": 10_000},
+    "imagenette": {"train": 9_469, "val": 3_925},
+}
 
 
 def imagenette(
@@ -31,7 +41,8 @@ def imagenette(
 
     ``size`` picks the archive ("320px", the default, has shorter sides of 320 >= 256 and is
     about 330 MB; "full"; "160px"). The images then go through :func:`image_folder`, so that
-    they get the paper's preprocessing and the decode-once cache; ``options`` go there.
+    they get the paper's preprocessing and the decode-once cache; ``options`` go there. A split
+    with fewer image files than ``PUBLISHED_COUNTS`` gives (a half-extracted copy) is refused.
     """
     if size not in IMAGENETTE_FOLDERS:
         raise ValueError(f"size must be one of {sorted(IMAGENETTE_FOLDERS)}, got {size!r}")
@@ -50,8 +61,18 @@ def imagenette(
             f"load_dataset('imagenette', root={os.fspath(root)!r}, download=True), or download {url} and extract it into "
             f"{os.fspath(root)!r}"
         )
-    dataset = image_folder(split, folder, **options)
     names = getattr(Imagenette, "_WNID_TO_CLASS", {})
+    by_class = list_images(folder / split)
+    found, expected = sum(len(files) for files in by_class.values()), PUBLISHED_COUNTS["imagenette"][split]
+    if found < expected:
+        missing = [wnid for wnid in names if wnid not in by_class]
+        gone = f" (class folders missing: {', '.join(missing)})" if missing else ""
+        raise ValueError(
+            f"Imagenette ({size}) at {os.fspath(folder / split)!r} is incomplete: expected {expected} images, found "
+            f"{found}{gone}; delete {os.fspath(folder)!r} and load it again with download=True (--download from the "
+            "command line)"
+        )
+    dataset = image_folder(split, folder, **options)
     dataset.classes = [names.get(wnid, (wnid,))[0] for wnid in dataset.classes]
     return dataset
 
@@ -115,6 +136,7 @@ def _download_and_extract(url: str, md5: str, root: Path, folder: str) -> None:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
+
 # ----------------------------------------------------------------------------- CIFAR-10
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
@@ -126,7 +148,8 @@ def cifar10(split: str = "train", root: str | os.PathLike = "data", download: bo
 
     Reads the pickled batches of the Python version (``root/cifar-10-batches-py``), which
     ``download=True`` fetches with torchvision's ``CIFAR10``. ``"val"`` and ``"test"`` both
-    name the test batch. The images are already raw pixels, so no cache is needed.
+    name the test batch. The images are already raw pixels, so no cache is needed. A split with
+    fewer images than ``PUBLISHED_COUNTS`` gives is refused.
     """
     if split not in ("train", "val", "test"):
         raise ValueError(f"split must be 'train', 'val' or 'test' for CIFAR-10, got {split!r}")
@@ -169,6 +192,13 @@ def cifar10(split: str = "train", root: str | os.PathLike = "data", download: bo
             raise ValueError(f"{os.fspath(path)!r}: {len(data)} images but {len(batch_labels)} labels")
         images.append(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()))
         labels.append(torch.tensor([int(v) for v in batch_labels], dtype=torch.long))
+    found, expected = sum(len(v) for v in labels), PUBLISHED_COUNTS["cifar10"]["train" if split == "train" else "test"]
+    if found < expected:
+        raise ValueError(
+            f"CIFAR-10 at {os.fspath(folder)!r} is incomplete: expected {expected} {split} images, found {found} "
+            f"in {', '.join(batches)}; delete {os.fspath(folder)!r} and load it again with download=True "
+            "(--download from the command line)"
+        )
     return ImageTensorDataset(torch.cat(images), torch.cat(labels), classes)
 
 
@@ -244,4 +274,3 @@ def _unpickle(path: Path, md5: str | None = None) -> dict:
     if not isinstance(batch, dict):
         raise ValueError(f"{os.fspath(path)!r} is not a CIFAR-10 batch file (expected a pickled dict)")
     return batch
-

@@ -29,6 +29,9 @@ def image_folder(
     Images get the paper's preprocessing (:func:`decode_image`) and go through the decode-once
     cache (:func:`decode_cached`), kept in ``cache_dir`` (default ``root/.alexnet-cache``) under a
     name that changes when the list of files, their sizes or modification times, or ``on_error`` change.
+    The files are counted before anything is decoded: a split with no images, or a class folder
+    with none, is refused. The dataset's ``class_counts`` holds the image files found in each
+    class folder (by folder name), before any corrupt file is skipped.
     """
     if download:
         raise ValueError(
@@ -43,24 +46,49 @@ def image_folder(
             f"no image folder at {os.fspath(folder)!r}: expected {os.fspath(root)}/{split}/<class name>/<image files> "
             "(the layout of ImageNet's train and val sets after sorting val into class folders)"
         )
-    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if not classes:
+    by_class = list_images(folder)
+    if not by_class:
         raise FileNotFoundError(
             f"{os.fspath(folder)!r} has no class folders: expected {split}/<class name>/<image files>"
         )
-    files, labels = [], []
-    for label, name in enumerate(classes):
-        for path in sorted((folder / name).rglob("*")):
-            if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith("."):
-                files.append(path)
-                labels.append(label)
-    if not files:
-        raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {os.fspath(folder)!r}")
+    if not any(by_class.values()):
+        raise FileNotFoundError(
+            f"the split {os.fspath(folder)!r} is empty: no image files ({', '.join(IMAGE_EXTENSIONS)}) in its "
+            "class folders"
+        )
+    empty = [name for name, found in by_class.items() if not found]
+    if empty:
+        others = f" ({len(empty)} class folders of {split}/ hold none)" if len(empty) > 1 else ""
+        raise FileNotFoundError(
+            f"the class folder {os.fspath(folder / empty[0])!r} holds no image files{others}: put the class's "
+            "images there or remove the folder"
+        )
+    classes = list(by_class)
+    files = [path for found in by_class.values() for path in found]
+    labels = [label for label, found in enumerate(by_class.values()) for _ in found]
     digest = hashlib.sha1(f"on_error={on_error}\n".encode())
     for path in files:  # names as bytes (any file name, UTF-8 or not), sizes and times: a replaced image is seen
         stat = path.stat()
         digest.update(os.fsencode(path.relative_to(root)) + f":{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     cache_name = f"{split}-{image_size}px-{digest.hexdigest()[:12]}"
     cache_path = Path(cache_dir if cache_dir is not None else root / ".alexnet-cache") / cache_name
-    return decode_cached(files, labels, classes, cache_path, image_size, on_error, num_workers, progress, base=root)
+    dataset = decode_cached(files, labels, classes, cache_path, image_size, on_error, num_workers, progress, base=root)
+    dataset.class_counts = {name: len(found) for name, found in by_class.items()}
+    return dataset
 
+
+def list_images(folder: str | os.PathLike) -> dict[str, list[Path]]:
+    """The image files of one split folder, by class folder (names sorted): found by extension, never decoded.
+
+    Hidden files and folders are left out. A class folder with no images maps to an empty list.
+    """
+    folder = Path(folder)
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    return {
+        name: [
+            path
+            for path in sorted((folder / name).rglob("*"))
+            if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+        ]
+        for name in classes
+    }
