@@ -9,3 +9,5 @@ or are ignored and followed by a check).
 import os
 
 os.environ.setdefault("ALEXNET_QUICK", "1")
+for name in [n for n in os.environ if n.startswith("TQDM_")]:  # e.g. TQDM_DISABLE=1: the chapters' bars are theirs
+    del os.environ[name]

@@ -1,5 +1,6 @@
-"""Shared fixtures: one build of the book per test session."""
+"""Shared fixtures: one build of the book per test session; the tests do not depend on the user's shell."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -8,6 +9,11 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = str(pathlib.Path(sys.executable).with_name("jupyter-book"))
+
+# tqdm takes any of its options from TQDM_* variables (TQDM_DISABLE=1 hides every bar), and some tests
+# read the bars; a user's setting is theirs, not the tests'.
+for name in [n for n in os.environ if n.startswith("TQDM_")]:
+    del os.environ[name]
 
 
 @pytest.fixture(scope="session")
