@@ -4,10 +4,11 @@ A :class:`Claim` is one sentence of the paper and the experiment that tests it: 
 so that the mechanism has something to do, and why, in ``why``), the networks of its arms, the
 metric and the direction the paper claims; a :class:`Design` is its budget at one scale, quick
 (CPU, offline data) or full (GPU, CIFAR-10 / Imagenette), with the learning rates to try. The
-designs were probed on seeds 500-504 and on :data:`TUNING_SEED`, never on the seeds the chapters
-report. Where a design was changed after its chapter had reported a run (LRN's layer and learning
-rates, pooling's budget), the change was probed on seeds 500-502 first and the chapter says
-what the earlier version measured. :data:`CLAIMS` holds them; :func:`alexnet.claims.run_claim` runs one.
+designs were probed on seeds 500-504 and on :data:`TUNING_SEED`, but not only there: some were
+changed after earlier versions had been run on seeds 0-2 and 100-102, the seeds chapters then
+reported (ReLU's data and dropout's, as their ``why`` says; LRN's layer and learning rates,
+pooling's budget), and each chapter's collapsed design note says what the earlier version
+measured. The records were made afterwards, over seeds their power calculations fixed. :data:`CLAIMS` holds them; :func:`alexnet.claims.run_claim` runs one.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class Claim:
         seeds = seeds or d.seeds
         if len(d.lrs) > 1:
             lr = (
-                f"chosen per arm (as Figure 1 did) from {', '.join(map(str, d.lrs))} by a sweep of "
+                f"chosen per arm from {', '.join(map(str, d.lrs))} by a sweep of "
                 f"{d.tune_epochs or d.budget.epochs} epochs on seed {TUNING_SEED}, which is not reported"
             )
         else:
@@ -175,7 +176,7 @@ class Claim:
             f"learning rate: {lr}",
             f"seeds: {seed_offset}-{seed_offset + seeds - 1} ({seeds} seeds; each draws the data, the initial "
             "weights, the batch order and the dropout masks; the arms of a seed share them)",
-            f"shown if {shown}; opposite if it lies below 0; otherwise not shown",
+            f"shown if {shown}; opposite if it lies below {1 if self.ratio else 0}; otherwise not shown",
         ]
         if d.power is not None:
             lines.append(f"how many seeds (fixed before the record was made): {d.power.describe(self.ratio)}")

@@ -7,8 +7,9 @@ What the chapters on ReLU, LRN, overlapping pooling and dropout run:
   assume the layout of cuda-convnet's example ``layers-18pct.cfg`` (Krizhevsky's own code, the
   CIFAR-10 net "18% error in 20 minutes"): three 5x5 convolutions with 32, 32 and 64 kernels,
   each followed by 3x3 pooling with stride 2, and one fully-connected layer with 10 outputs:
-  four layers with weights. Deviations: PyTorch's default initialisation, and the paper's
-  cross-map LRN (n=5) where that file has a within-map normalisation.
+  four layers with weights. Deviations: PyTorch's default initialisation, and no within-map
+  normalisation where that file has one (3x3, after the first two poolings); the LRN chapter
+  adds a cross-map LRN instead, with the constants of cuda-convnet's 11% file (n=9).
 * :class:`Budget` and :func:`load_data`: one description of a run's scale, with a quick (CPU,
   synthetic images) and a full (GPU, CIFAR-10) setting picked by :func:`alexnet.mode.pick`.
 * :func:`fit`: a seeded, compact training loop (SGD with momentum, Section 5's optimiser)
