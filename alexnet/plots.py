@@ -28,6 +28,7 @@ __all__ = [
     "plot_kernels",
     "plot_neighbours",
     "plot_forest",
+    "table",
 ]
 
 _STYLES = ["-", "--", "-.", ":"]
@@ -354,3 +355,16 @@ def plot_forest(results: Sequence, ax_pair: Sequence[Axes] | None = None) -> Fig
     fig.suptitle("each claim: mean effect (square) and 95% interval over the recorded seeds")
     fig.tight_layout()
     return fig
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence]):
+    """A table for a reader: Markdown that Jupyter and the built book show as an HTML table
+    (the last expression of a cell, or ``display(table(...))``)."""
+    from IPython.display import Markdown
+
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return Markdown("\n".join(lines))
