@@ -118,3 +118,45 @@ def test_citations_in_the_text_use_the_bibliographys_labels(built_book):
             assert shown and set(shown) <= labels, f"{page.name}: {span[:300]}"
             cited += 1
     assert cited > 20
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+def visible_prose(markdown: str) -> str:
+    """The text of a markdown cell outside collapsed blocks (a fenced directive whose name or options say
+    ``dropdown``): what a reader sees without a click."""
+    shown, fences, lines, i = [], [], markdown.split("\n"), 0
+    while i < len(lines):
+        opening = re.match(r"^(`{3,}|:{3,})\{([^}]*)\}", lines[i].strip())
+        if opening:
+            collapsed = "dropdown" in opening.group(2)
+            i += 1
+            while i < len(lines) and lines[i].strip().startswith(":") and not lines[i].strip().startswith(":::"):
+                collapsed = collapsed or "dropdown" in lines[i]
+                i += 1
+            fences.append((opening.group(1), collapsed or any(c for _, c in fences)))
+            continue
+        if fences and lines[i].strip() == fences[-1][0]:
+            fences.pop()
+        elif not (fences and fences[-1][1]):
+            shown.append(lines[i])
+        i += 1
+    return "\n".join(shown)
+
+
+def test_visible_prose_skips_collapsed_blocks():
+    text = "one two\n```{admonition} Hidden\n:class: dropdown\n\nthree four\n```\nfive\n```{note}\nsix\n```"
+    assert _WORD.findall(visible_prose(text)) == ["one", "two", "five", "six"]
+
+
+@pytest.mark.parametrize("chapter", ["03_relu", "04_lrn", "05_overlapping_pooling", "06_augmentation", "07_dropout"])
+def test_a_mechanism_chapter_shows_at_most_1500_words_of_prose(chapter):
+    """The idea and its evidence first; the method one click away, in collapsed blocks."""
+    markdown = [
+        visible_prose("".join(c["source"]))
+        for c in cells(ROOT / "book" / f"{chapter}.ipynb")
+        if c["cell_type"] == "markdown"
+    ]
+    words = sum(len(_WORD.findall(text)) for text in markdown)
+    assert words <= 1500, f"{chapter}: {words} words of visible prose; move method and history into a dropdown"
