@@ -27,6 +27,7 @@ __all__ = [
     "kernel_tiles",
     "plot_kernels",
     "plot_neighbours",
+    "plot_top5",
     "plot_forest",
     "table",
 ]
@@ -306,6 +307,43 @@ def plot_neighbours(
     axes[0][0].set_title("query", fontsize=8)
     for j in range(1, k + 1):
         axes[0][j].set_title(f"#{j}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_top5(
+    images: torch.Tensor, probabilities: torch.Tensor, labels: Sequence[int], classes: Sequence[str], columns: int = 4
+) -> Figure:
+    """Figure 4 (left): each image with the five classes the network finds most probable, as bars.
+
+    As in the paper, the true class is written under the image, and its bar is red where it is
+    among the five. ``images`` are uint8 (N, 3, H, W); ``probabilities`` (N, classes), e.g. from
+    :func:`alexnet.evaluate.ten_crop_predict`.
+    """
+    if images.dim() != 4 or probabilities.dim() != 2 or not len(images) == len(probabilities) == len(labels):
+        raise ValueError(
+            f"expected images (N, 3, H, W), probabilities (N, C) and N labels, got {tuple(images.shape)}, "
+            f"{tuple(probabilities.shape)} and {len(labels)}"
+        )
+    n, k = len(images), min(5, probabilities.shape[1])
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(2 * rows, columns, figsize=(2.3 * columns, 3.3 * rows), squeeze=False,
+                             gridspec_kw={"height_ratios": [1.2, 1.0] * rows})  # fmt: skip
+    for i in range(rows * columns):
+        picture, bars = axes[2 * (i // columns)][i % columns], axes[2 * (i // columns) + 1][i % columns]
+        picture.axis("off")
+        if i >= n:
+            bars.axis("off")
+            continue
+        picture.imshow(images[i].permute(1, 2, 0).cpu().numpy())
+        picture.set_title(classes[labels[i]], fontsize=9)
+        p, top = probabilities[i].float().topk(k)
+        colours = ["C3" if int(c) == int(labels[i]) else "C0" for c in top]
+        bars.barh(range(k), p.tolist(), color=colours)
+        bars.set_yticks(range(k), [classes[int(c)] for c in top], fontsize=8)
+        bars.invert_yaxis()
+        bars.set_xlim(0, 1)
+        bars.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     return fig
 

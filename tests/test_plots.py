@@ -75,3 +75,23 @@ def test_plot_ensemble_and_bars():
     plt.close(fig)
     with pytest.raises(ValueError, match="at least one value"):
         plot_bars({})
+
+
+def test_plot_top5_draws_the_five_most_probable_classes_and_the_true_one_in_red():
+    import torch
+
+    from alexnet.plots import plot_top5
+
+    images = torch.zeros(3, 3, 8, 8, dtype=torch.uint8)
+    probabilities = torch.tensor([[0.5, 0.2, 0.12, 0.08, 0.06, 0.04], [0.0, 0.01, 0.1, 0.2, 0.29, 0.4]] + [[1 / 6] * 6])
+    classes = ["a", "b", "c", "d", "e", "f"]
+    fig = plot_top5(images, probabilities, [1, 0, 2], classes, columns=2)
+    bars = fig.axes[2]  # the first image's bars (the axes run row by row: two pictures, then two bar charts)
+    assert [t.get_text() for t in bars.get_yticklabels()] == ["a", "b", "c", "d", "e"]
+    red = [p for p in bars.patches if p.get_facecolor()[:3] == matplotlib.colors.to_rgb("C3")]
+    assert len(red) == 1 and red[0].get_width() == pytest.approx(0.2)  # the true class "b", second most probable
+    second = fig.axes[3]
+    assert not any(p.get_facecolor()[:3] == matplotlib.colors.to_rgb("C3") for p in second.patches)  # "a" not in top 5
+    plt.close(fig)
+    with pytest.raises(ValueError, match="expected images"):
+        plot_top5(images, probabilities, [0, 1], classes)
