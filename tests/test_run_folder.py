@@ -150,10 +150,21 @@ def test_sigterm_and_ctrl_c_in_process_end_with_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err.strip().startswith("alexnet train: interrupted")
 
 
+def _default_ctrl_c() -> None:
+    # A job started in the background by a non-interactive shell ignores SIGINT, and a child inherits that (Python
+    # then installs no KeyboardInterrupt handler): Ctrl-C in the child must not depend on how the tests were started.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _spawn(args, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "alexnet", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "alexnet", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_default_ctrl_c,
     )
 
 
