@@ -47,10 +47,6 @@ def chromium(tmp_path, *args) -> str:
     return result.stdout
 
 
-def rendered_dom(tmp_path, page: pathlib.Path) -> str:
-    return chromium(tmp_path, "--virtual-time-budget=20000", "--dump-dom", page.as_uri())
-
-
 # Run in the page once it has loaded (and MathJax has typeset): every element of the article
 # that scrolls sideways, i.e. whose content is wider than its box while overflow-x lets it scroll,
 # and the page itself; the report goes into the DOM that --dump-dom prints.
@@ -76,12 +72,24 @@ window.addEventListener("load", () => setTimeout(() => {
 PAGES = [*(chapter.stem for chapter in CHAPTERS), "intro", "bibliography"]
 
 
+_DOMS: dict[pathlib.Path, str] = {}
+
+
+def measured_dom(tmp_path, page: pathlib.Path) -> str:
+    """The page as Chromium renders it at 1280 px, with the sideways report of MEASURE added to it; each page
+    is opened once for all the tests that read it."""
+    if page not in _DOMS:
+        probe = page.with_name(f"_sideways_{page.stem}.html")  # beside the page, so that its relative links work
+        probe.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+        _DOMS[page] = chromium(
+            tmp_path, "--window-size=1280,900", "--virtual-time-budget=20000", "--dump-dom", probe.as_uri()
+        )
+    return _DOMS[page]
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_no_block_scrolls_sideways_at_1280_pixels(built_book, tmp_path, name):
-    page = built_book / "book" / f"{name}.html"
-    probe = page.with_name(f"_sideways_{name}.html")  # beside the page, so that its relative links work
-    probe.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
-    dom = chromium(tmp_path, "--window-size=1280,900", "--virtual-time-budget=20000", "--dump-dom", probe.as_uri())
+    dom = measured_dom(tmp_path, built_book / "book" / f"{name}.html")
     report = re.search(r'<pre id="sideways-report">(.*?)</pre>', dom, re.S)
     assert report, "the measuring script did not run"
     wide = json.loads(html.unescape(report.group(1)))
@@ -91,7 +99,7 @@ def test_no_block_scrolls_sideways_at_1280_pixels(built_book, tmp_path, name):
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_renders_with_figures_and_maths(built_book, tmp_path, chapter):
     page = built_book / "book" / f"{chapter.stem}.html"
-    dom = rendered_dom(tmp_path, page)
+    dom = measured_dom(tmp_path, page)
     assert "<title>" in dom and "AlexNet, reproduced" in dom
     source = page.read_text()
     if "\\(" in source or "\\[" in source or 'class="math' in source:
@@ -107,5 +115,5 @@ def test_chapter_renders_with_figures_and_maths(built_book, tmp_path, chapter):
 
 
 def test_intro_page_renders(built_book, tmp_path):
-    dom = rendered_dom(tmp_path, built_book / "book" / "intro.html")
+    dom = measured_dom(tmp_path, built_book / "book" / "intro.html")
     assert "Quick mode and full mode" in dom
