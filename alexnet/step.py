@@ -17,7 +17,16 @@ from alexnet.lrn import LRN_IMPLS, LocalResponseNorm
 from alexnet.model import AlexNet
 from alexnet.timing import time_call
 
-__all__ = ["TrainStep", "autocast_dtype", "use_channels_last", "choose_lrn", "lrn_timings", "PRECISIONS"]
+__all__ = [
+    "TrainStep",
+    "autocast_dtype",
+    "native_dtype",
+    "GPUS",
+    "use_channels_last",
+    "choose_lrn",
+    "lrn_timings",
+    "PRECISIONS",
+]
 
 
 PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -37,8 +46,18 @@ def autocast_dtype(device: torch.device, amp: bool | str) -> torch.dtype | None:
         return PRECISIONS[amp]
     if not amp or device.type != "cuda":
         return None
-    major, _ = torch.cuda.get_device_capability(device)
-    return torch.bfloat16 if major >= 8 else torch.float16
+    return native_dtype(torch.cuda.get_device_capability(device))
+
+
+# Compute capabilities of the GPUs a learner meets (Colab's T4 and L4, cloud A100s and H100s), from NVIDIA's
+# CUDA GPU table: bf16 arithmetic arrived with 8.0 (Ampere).
+GPUS = {"T4": (7, 5), "V100": (7, 0), "L4": (8, 9), "A100": (8, 0), "H100": (9, 0)}
+
+
+def native_dtype(capability: tuple[int, int]) -> torch.dtype:
+    """The mixed-precision dtype for a GPU of this compute capability: bf16 from 8.0 on, else fp16 (which then
+    needs the gradient scaler, and the LRN kept in fp32 so that its squares do not overflow)."""
+    return torch.bfloat16 if capability >= (8, 0) else torch.float16
 
 
 def use_channels_last(device: torch.device, channels_last: bool | str) -> bool:

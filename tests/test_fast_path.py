@@ -10,6 +10,7 @@ not random masks.
 import dataclasses
 import os
 import shutil
+import warnings
 
 import pytest
 import torch
@@ -20,7 +21,16 @@ from alexnet.inputs import ModelInput
 from alexnet.lrn import LocalResponseNorm, local_response_norm
 from alexnet.model import build_model
 from alexnet.sgd import PaperSGD
-from alexnet.step import TrainStep, _Float32, autocast_dtype, choose_lrn, lrn_timings, use_channels_last
+from alexnet.step import (
+    GPUS,
+    TrainStep,
+    _Float32,
+    autocast_dtype,
+    choose_lrn,
+    lrn_timings,
+    native_dtype,
+    use_channels_last,
+)
 from alexnet.train import TrainConfig, train
 
 CPU = torch.device("cpu")
@@ -269,3 +279,20 @@ def test_an_unknown_amp_value_is_named_by_the_step():
         TrainStep(model, PaperSGD(model.parameters()), CPU, amp="float8")
     with pytest.raises(ValueError, match="lrn must be 'auto', 'paper' or 'torch'"):
         TrainStep(model, PaperSGD(model.parameters()), CPU, lrn="fast")
+
+
+@pytest.mark.parametrize("gpu", sorted(GPUS))
+def test_each_gpu_a_learner_meets_gets_its_precision(gpu, monkeypatch):
+    """Decided from the compute capability alone, so it is tested here with the capability faked: a T4 (7.5, Colab's
+    free GPU) has no bf16, so fp16 with the gradient scaler and the LRN kept in fp32; an L4, A100 or H100 gets bf16."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: GPUS[gpu])
+    cuda = torch.device("cuda")
+    dtype = autocast_dtype(cuda, True)
+    assert dtype == native_dtype(GPUS[gpu]) == (torch.float16 if GPUS[gpu] < (8, 0) else torch.bfloat16)
+    model = build_model("paper", width=0.125, image_size=67, num_classes=4)
+    with warnings.catch_warnings():  # the fp16 scaler warns that this machine has no CUDA
+        warnings.simplefilter("ignore")
+        step = TrainStep(model, torch.optim.SGD(model.parameters(), lr=0.01), cuda, channels_last=False, lrn="paper")
+    assert step.dtype == dtype
+    kept_in_fp32 = [m for m in model.modules() if isinstance(m, _Float32)]
+    assert len(kept_in_fp32) == (2 if dtype == torch.float16 else 0)  # lrn1 and lrn2
