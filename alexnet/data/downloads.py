@@ -72,7 +72,7 @@ def imagenette(
             f"{found}{gone}; delete {os.fspath(folder)!r} and load it again with download=True (--download from the "
             "command line)"
         )
-    dataset = image_folder(split, folder, **options)
+    dataset = image_folder(split, folder, listing=by_class, **options)
     dataset.classes = [names.get(wnid, (wnid,))[0] for wnid in dataset.classes]
     return dataset
 

@@ -23,6 +23,7 @@ def image_folder(
     on_error: str = "skip",
     num_workers: int = 0,
     progress: bool = True,
+    listing: dict[str, list[Path]] | None = None,
 ) -> CachedImageDataset:
     """An ImageNet-style tree ``root/<split>/<class>/<image>`` (classes: the folder names, sorted).
 
@@ -31,7 +32,8 @@ def image_folder(
     name that changes when the list of files, their sizes or modification times, or ``on_error`` change.
     The files are counted before anything is decoded: a split with no images, or a class folder
     with none, is refused. The dataset's ``class_counts`` holds the image files found in each
-    class folder (by folder name), before any corrupt file is skipped.
+    class folder (by folder name), before any corrupt file is skipped. ``listing``: the split's
+    :func:`list_images`, where the caller has already made it.
     """
     if download:
         raise ValueError(
@@ -46,7 +48,7 @@ def image_folder(
             f"no image folder at {os.fspath(folder)!r}: expected {os.fspath(root)}/{split}/<class name>/<image files> "
             "(the layout of ImageNet's train and val sets after sorting val into class folders)"
         )
-    by_class = list_images(folder)
+    by_class = list_images(folder) if listing is None else listing
     if not by_class:
         raise FileNotFoundError(
             f"{os.fspath(folder)!r} has no class folders: expected {split}/<class name>/<image files>"
