@@ -15,6 +15,12 @@ JUPYTER_BOOK = str(pathlib.Path(sys.executable).with_name("jupyter-book"))
 for name in [n for n in os.environ if n.startswith("TQDM_")]:
     del os.environ[name]
 
+# Under pytest-xdist (-n auto in pyproject.toml) the workers share the CPU: each worker, and the notebook
+# kernels it starts, gets its share of the threads instead of all of them (2 cores, 2 workers: 1 thread each).
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // _workers))
+
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> pathlib.Path:
