@@ -167,16 +167,29 @@ def _stand_in(size: int, count: int = 64) -> ImageTensorDataset:
 
 def _find_crop(out: torch.Tensor, image: torch.Tensor, size: int, lighting: bool) -> tuple[int, int, float]:
     """Which size x size crop of ``image`` (offset, mirrored) ``out`` is, and how far from it; with
-    ``lighting``, up to one colour added to the whole crop."""
-    windows = image.double().unfold(1, size, 1).unfold(2, size, 1)  # (3, rows, cols, size, size)
-    windows = windows.permute(1, 2, 0, 3, 4).flatten(0, 1)  # (offsets, 3, size, size)
-    candidates = torch.stack([windows, windows.flip(-1)], dim=1)  # (offsets, 2, 3, size, size)
-    diff = out.double() - candidates
-    if lighting:
-        diff = diff - diff.mean(dim=(-2, -1), keepdim=True)
-    residual = diff.abs().amax(dim=(-3, -2, -1))  # (offsets, 2)
-    offset, mirrored = divmod(int(residual.argmin()), 2)
-    return offset, mirrored, residual.min().item()
+    ``lighting``, up to one colour added to the whole crop.
+
+    Every offset and mirror is compared on a grid of probe pixels, and the best one on the whole crop."""
+
+    def residual(diff: torch.Tensor) -> torch.Tensor:  # largest difference, after the crop's mean colour if lighting
+        if lighting:
+            diff = diff - diff.mean(dim=(-2, -1), keepdim=True)
+        return diff.abs().amax(dim=(-3, -2, -1))
+
+    image, out = image.double(), out.double()
+    span = image.shape[-1] - size + 1  # offsets per side
+    probes = torch.linspace(0, size - 1, min(size, 16)).round().long()
+    rows = (torch.arange(span)[:, None] + probes)[:, None, :, None]  # (span, 1, probes, 1)
+    cols = torch.arange(span)[:, None] + probes  # (span, probes)
+    plain = image[:, rows, cols[None, :, None, :]]  # (3, span rows, span cols, probes, probes)
+    mirror = image[:, rows, (cols + size - 1 - 2 * probes)[None, :, None, :]]  # column size-1-x of the crop
+    probed = torch.stack([plain, mirror], dim=-3).movedim(0, -3)  # (rows, cols, 2, 3, probes, probes)
+    seen = out[:, probes[:, None], probes]  # (3, probes, probes)
+    best = int(residual(seen - probed).flatten().argmin())
+    offset, mirrored = divmod(best, 2)
+    r, c = divmod(offset, span)
+    crop = image[:, r : r + size, c : c + size]
+    return offset, mirrored, residual(out - (crop.flip(-1) if mirrored else crop)).item()
 
 
 def _augmentation(net: nn.Module, arm: str, options: dict, train: ImageTensorDataset) -> str:
