@@ -28,8 +28,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from alexnet.cost import time_line
 from alexnet.designs import CLAIMS, TUNING_SEED, Claim, Design
 from alexnet.experiments import Budget, History, fit, format_table, seed_everything
+from alexnet.mode import rehearsed
 from alexnet.statistics import Effect, paired_effect, ratio_effect
 
 __all__ = [
@@ -175,7 +177,7 @@ def run_claim(
     """
     if name not in CLAIMS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
-    seeds = CLAIMS[name].design(full).seeds if seeds is None else seeds
+    seeds = rehearsed(CLAIMS[name].design(full).seeds if seeds is None else seeds, "seeds")
     if seeds < 2:
         raise ValueError(f"--seeds must be at least 2 (an interval needs two), got {seeds}")
     reported = list(range(seed_offset, seed_offset + seeds))
@@ -206,6 +208,11 @@ def run_claim(
         _say(log, f"  chosen learning rates: {rates}")
     else:
         rates = {arm: design.lrs[0] for arm in claim.arms}
+    if full:  # hours on a GPU: say how many before they start
+        train = claim.data(design.data, reported[0])[0]
+        runs = len(claim.arms) * len(reported)
+        net = claim.build(claim.arms[claim.mechanism], budget, train)
+        _say(log, f"{runs} runs of {budget.epochs} epochs; " + time_line(net, len(train), runs * budget.epochs, budget.image_size))
     values = {arm: [] for arm in claim.arms}
     histories = {arm: [] for arm in claim.arms}
     for seed in reported:

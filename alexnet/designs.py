@@ -24,6 +24,7 @@ from torch import nn
 from alexnet.data import ImageTensorDataset, load_dataset
 from alexnet.experiments import Budget, History, epochs_to_reach, four_layer_net
 from alexnet.lrn import paper_lrn_parameters
+from alexnet.mode import REHEARSAL, is_rehearsal, rehearsed
 
 __all__ = ["TUNING_SEED", "Power", "Design", "Claim", "CLAIMS"]
 
@@ -116,6 +117,28 @@ class Design:
         )
 
 
+def _rehearsed(design: Design) -> Design:
+    """In a rehearsal (:func:`alexnet.mode.is_rehearsal`) the design at a CPU's amounts: epochs, batch, sweep points
+    and images (the synthetic sets' sizes, the photos' patches); its data, networks and metric stay."""
+    if not is_rehearsal():
+        return design
+    amounts = {"train_images": "images", "val_images": "images", "train_patches": "patches", "val_patches": "patches"}
+    data = {k: rehearsed(v, amounts[k]) if k in amounts else v for k, v in design.data.items()}
+    if data.get("dataset") == "cifar10":  # the first images of each split
+        data.update(train_images=REHEARSAL["images"], val_images=REHEARSAL["images"])
+    b = design.budget
+    budget = dataclasses.replace(
+        b,
+        epochs=rehearsed(b.epochs, "claim_epochs"),
+        batch_size=rehearsed(b.batch_size, "batch_size"),
+        train_images=b.train_images and rehearsed(b.train_images, "images"),
+        val_images=b.val_images and rehearsed(b.val_images, "images"),
+    )
+    lrs = design.lrs[: REHEARSAL["sweep"]]
+    tune = design.tune_epochs and rehearsed(design.tune_epochs, "claim_epochs")
+    return dataclasses.replace(design, data=data, budget=budget, lrs=lrs, tune_epochs=tune)
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim of the paper and the experiment that tests it; ``arms`` lists the mechanism's arm first."""
@@ -151,7 +174,8 @@ class Claim:
         return list(self.arms)[1]
 
     def design(self, full: bool) -> Design:
-        return self.full if full else self.quick
+        """The quick or the full design; in a rehearsal (:func:`alexnet.mode.is_rehearsal`) the full one at a CPU's amounts."""
+        return _rehearsed(self.full) if full else self.quick
 
     def describe(self, full: bool = False, seeds: int | None = None, seed_offset: int = 0) -> str:
         """The design, written before the run: what a chapter prints above its experiment."""
@@ -199,7 +223,8 @@ def _synthetic(options: dict, seed: int):
         from alexnet.experiments import load_data
 
         size = options.get("image_size", 32)
-        return load_data(dataclasses.replace(_CIFAR_FULL, image_size=size))
+        first = {k: options[k] for k in ("train_images", "val_images") if k in options}  # a rehearsal's amounts
+        return load_data(dataclasses.replace(_CIFAR_FULL, image_size=size, **first))
     opts = dict(options)
     sizes = {"train": opts.pop("train_images"), "val": opts.pop("val_images")}
     return tuple(load_dataset("synthetic", s, num_images=sizes[s], seed=seed, **opts) for s in ("train", "val"))

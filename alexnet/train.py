@@ -38,10 +38,12 @@ import torch
 
 from alexnet import distributed
 from alexnet.checkpoint import RunFolder, TrainingError
+from alexnet.cost import memory_line, time_line
 from alexnet.distributed import resolve_device
 from alexnet.evaluate import evaluate_model
 from alexnet.fields import check_types
 from alexnet.inputs import ModelInput
+from alexnet.mode import is_rehearsal, rehearsed
 from alexnet.model import PRESETS, AlexNet, AlexNetConfig
 from alexnet.progress import bar, epoch_line, say
 from alexnet.state import SETTING, RunState, epoch_seed, run_fields, save, setup
@@ -232,10 +234,29 @@ def train(config: TrainConfig) -> TrainResult:
     """
     device = resolve_device(config.device)
     rank, world, local_rank = distributed.init(device)
+    config = _rehearsed(config, talk=config.progress and rank == 0)
     if config.out and rank == 0:
         with RunFolder(config.out):
             return _train(config, device, rank, world, local_rank)
     return _train(config, device, rank, world, local_rank)
+
+
+def _rehearsed(config: TrainConfig, talk: bool) -> TrainConfig:
+    """In a rehearsal (:func:`alexnet.mode.is_rehearsal`) the same run at a CPU's amounts: fewer epochs, a smaller
+    batch and (synthetic data) fewer images; the model, data set, recipe and every code path stay."""
+    if not is_rehearsal():
+        return config
+    shrink = {k: rehearsed(v, "images") for k, v in config.dataset_options.items() if k == "num_images"}
+    small = dataclasses.replace(
+        config,
+        epochs=rehearsed(config.epochs, "epochs"),
+        batch_size=rehearsed(config.batch_size, "batch_size"),
+        dataset_options={**config.dataset_options, **shrink},
+        val_options={**config.val_options, **shrink},
+    )
+    say(talk, f"rehearsal: {small.epochs} epochs of batch {small.batch_size} instead of {config.epochs} of "
+              f"{config.batch_size}" + (f", {shrink['num_images']} images per split" if shrink else ""))  # fmt: skip
+    return small
 
 
 def _train(config: TrainConfig, device: torch.device, rank: int, world: int, local_rank: int) -> TrainResult:
@@ -244,6 +265,12 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} must divide evenly over {world} processes")
     run = setup(config, device, rank, world)
+    left = config.epochs - run.start + 1  # none when a finished run is resumed
+    if left > 0 and (device.type == "cuda" or is_rehearsal()):  # a GPU's run takes minutes to hours: say how long first
+        say(run.talk, time_line(run.model, len(run.train_data), left))
+    if device.type == "cuda":
+        free = torch.cuda.mem_get_info(device)[0]
+        say(run.talk, memory_line(run.model, run.local_batch, free, 4 if run.step.dtype is None else 2))
     for epoch in range(run.start, config.epochs + 1):
         trained = train_one_epoch(run, epoch)
         val = _evaluate(run, ten_crop=False)
