@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from alexnet.arithmetic import layer_table, totals
+from alexnet.progress import duration
 
 __all__ = [
     "PEAK_TFLOPS",
@@ -43,14 +44,6 @@ def training_flops(model, images: int, epochs: int, image_size: int | None = Non
     return float(per_image) * images * epochs
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def time_line(
     model, images: int, epochs: int, image_size: int | None = None, measured: dict[str, float] | None = None
 ) -> str:
@@ -63,9 +56,9 @@ def time_line(
     times = []
     for gpu, peak in PEAK_TFLOPS.items():
         if measured and gpu in measured:
-            times.append(f"{gpu} {_duration(images * epochs / measured[gpu])} (measured)")
+            times.append(f"{gpu} {duration(images * epochs / measured[gpu])} (measured)")
         else:
-            times.append(f"{gpu} ~{_duration(flops / (peak * 1e12 * UTILISATION))}")
+            times.append(f"{gpu} ~{duration(flops / (peak * 1e12 * UTILISATION))}")
     return (
         f"this run: {images:,} images x {epochs} epochs x {per_image:.2f} GFLOP per image (forward and backward) "
         f"= {flops / 1e15:.2f} PFLOP; at {UTILISATION:.0%} of each GPU's 16-bit peak: {', '.join(times)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["bar", "say", "epoch_line"]
+__all__ = ["duration", "bar", "say", "epoch_line"]
 
 
 def _live_stderr() -> bool:
@@ -27,13 +27,24 @@ def say(enabled: bool, *args) -> None:
         print(*args, flush=True)
 
 
-def epoch_line(r: dict[str, Any], epochs: int) -> str:
-    """An epoch's record in one line (two after the last epoch: the ten-crop error)."""
+def duration(seconds: float) -> str:
+    """A time in the unit a person plans by: seconds, minutes or hours."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def epoch_line(r: dict[str, Any], epochs: int, left: float | None = None) -> str:
+    """An epoch's record in one line (two after the last epoch: the ten-crop error); ``left``: seconds still to go."""
     line = (
         f"epoch {r['epoch']:>3}/{epochs}  train loss {r['train_loss']:.3f}  "
         f"val top-1 {100 * r['val_top1_error']:5.1f}%  top-5 {100 * r['val_top5_error']:5.1f}%  "
         f"lr {r['lr']:.0e}  {r['images_per_second']:,.0f} img/s"
     )
+    if left is not None and r["epoch"] < epochs:
+        line += f"  about {duration(left)} left"
     if "val_ten_crop_top1_error" in r:
         line += (
             f"\nten-crop: val top-1 {100 * r['val_ten_crop_top1_error']:.1f}%  "

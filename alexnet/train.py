@@ -265,12 +265,15 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} must divide evenly over {world} processes")
     run = setup(config, device, rank, world)
-    left = config.epochs - run.start + 1  # none when a finished run is resumed
-    if left > 0 and (device.type == "cuda" or is_rehearsal()):  # a GPU's run takes minutes to hours: say how long first
-        say(run.talk, time_line(run.model, len(run.train_data), left))
+    to_go = config.epochs - run.start + 1  # none when a finished run is resumed
+    if to_go > 0 and (
+        device.type == "cuda" or is_rehearsal()
+    ):  # a GPU's run takes minutes to hours: say how long first
+        say(run.talk, time_line(run.model, len(run.train_data), to_go))
     if device.type == "cuda":
         free = torch.cuda.mem_get_info(device)[0]
         say(run.talk, memory_line(run.model, run.local_batch, free, 4 if run.step.dtype is None else 2))
+    started = time.perf_counter()
     for epoch in range(run.start, config.epochs + 1):
         trained = train_one_epoch(run, epoch)
         val = _evaluate(run, ten_crop=False)
@@ -293,7 +296,8 @@ def _train(config: TrainConfig, device: torch.device, rank: int, world: int, loc
             record["val_ten_crop_top1_error"] = ten["top1_error"]
             record["val_ten_crop_top5_error"] = ten["top5_error"]
         run.history.append(record)
-        say(run.talk, epoch_line(record, config.epochs))
+        left = (time.perf_counter() - started) / (epoch - run.start + 1) * (config.epochs - epoch)  # at this pace
+        say(run.talk, epoch_line(record, config.epochs, left))
         if run.out and rank == 0:
             save(run, epoch)
         distributed.barrier(world)

@@ -46,3 +46,19 @@ def test_a_15_gb_t4_holds_the_recipes_batch_and_says_what_to_lower_to(paper):
     line = memory_line(paper, 1024, small)
     assert "lower it to --batch-size" in line and int(line.rsplit("--batch-size ", 1)[1].split()[0]) < 1024
     assert largest_batch(paper, 10**6) == 0 and "not even one image" in memory_line(paper, 8, 10**6)
+
+
+def test_each_epoch_line_says_how_long_the_rest_takes():
+    from alexnet.progress import duration, epoch_line
+
+    record = {
+        "epoch": 3,
+        "train_loss": 1.0,
+        "val_top1_error": 0.5,
+        "val_top5_error": 0.1,
+        "lr": 0.01,
+        "images_per_second": 900,
+    }
+    assert epoch_line(record, 10, left=7 * 75.0).endswith("900 img/s  about 9 min left")
+    assert epoch_line({**record, "epoch": 10}, 10, left=0.0).endswith("900 img/s")  # the last epoch: nothing left
+    assert [duration(s) for s in (42, 600, 3 * 3600)] == ["42 s", "10 min", "3.0 h"]
