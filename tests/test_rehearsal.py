@@ -150,3 +150,22 @@ def test_a_broken_full_mode_branch_fails_the_rehearsal(colab, monkeypatch, tmp_p
     with pytest.raises(CellExecutionError, match="has no attribute 'epoch'"):
         rehearse(CHAPTER_8, colab, tmp_path, monkeypatch, cells=cell + 1,
                  edit=lambda source: source.replace("{config.epochs} epochs\"\n    )\nprint", "{config.epoch} epochs\"\n    )\nprint"))  # fmt: skip
+
+
+@pytest.mark.slow
+def test_an_imagenet_style_folder_trains_with_the_papers_recipe_rehearsed(colab, monkeypatch, tmp_path):
+    """A learner's own ImageNet copy (``root/train/<wnid>/``, ``root/val/<wnid>/``, what ``"imagefolder"`` reads):
+    Section 5's recipe, the paper's network at 227 px, rehearsed; here the stand-in Imagenette's folders."""
+    import tarfile
+
+    from alexnet.train import TrainConfig, train
+
+    with tarfile.open(colab.root / "served" / "imagenette2-320.tgz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    monkeypatch.setenv("ALEXNET_QUICK", "0")
+    monkeypatch.setenv("ALEXNET_REHEARSAL", "1")
+    result = train(
+        TrainConfig(dataset="imagefolder", data_root=tmp_path / "imagenette2-320", out=tmp_path / "run", progress=False)
+    )
+    assert [r["epoch"] for r in result.history] == [1, 2, 3, 4] and len(result.classes) == 10
+    assert result.model.config.image_size == 227 and "val_ten_crop_top1_error" in result.final
