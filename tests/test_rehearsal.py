@@ -62,6 +62,7 @@ def colab(tmp_path_factory):
         "base_url": f"http://127.0.0.1:{server.server_port}",
         "cifar": {"md5": cifar_md5, "counts": cifar_counts},
         "imagenette": {"md5": imagenette_md5, "counts": imagenette_counts},
+        "hub": str(root / "hub"),
     }
     yield Colab(root, setup, requests)
     server.shutdown()
