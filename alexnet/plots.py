@@ -13,12 +13,15 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from alexnet.experiments import History
 from alexnet.nonlinearity import ACTIVATION_FUNCTIONS, activation_and_gradient
 
 __all__ = [
     "plot_curves",
+    "plot_band",
+    "plot_time_to_target",
     "plot_activations",
     "plot_pooling_windows",
     "plot_ensemble",
@@ -100,6 +103,39 @@ def plot_band(
     ax.set_xlabel("epochs")
     ax.set_ylabel(key.replace("_", " ") + " (%)")
     ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_time_to_target(
+    runs: Mapping[str, Sequence[History]],
+    times: Mapping[str, Sequence[float]],
+    target: float,
+    start: float,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Figure 1's view of a time-to-target claim: per arm, the training error (on the fly, in %) from ``start``
+    (chance) at epoch 0, its mean and range over the seeds for as long as every seed trained, and each seed's
+    epochs to ``target`` (``times``, the claim's measure) as a tick on the target line."""
+    fig, ax = _axes(ax)
+    for i, (name, histories) in enumerate(runs.items()):
+        series = [h.train_error for h in histories]
+        epochs = min(len(s) for s in series)
+        values = torch.tensor([[start] + s[:epochs] for s in series]) * 100
+        x = [0, *histories[0].epoch[:epochs]]
+        (line,) = ax.plot(x, values.mean(0), _STYLES[i % len(_STYLES)], label=f"{name}: mean of {len(series)} seeds")
+        ax.fill_between(x, values.min(0).values, values.max(0).values, color=line.get_color(), alpha=0.2)
+        ax.plot(times[name], [100 * target] * len(times[name]), "|", color=line.get_color(), markersize=14,
+                markeredgewidth=2, label=f"{name}: each seed's epochs to {100 * target:g}%")  # fmt: skip
+    ax.axhline(100 * target, color="grey", linewidth=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epochs")
+    ax.set_ylabel("training error (%)")
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 100 * start + 5)
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)

@@ -95,3 +95,21 @@ def test_plot_top5_draws_the_five_most_probable_classes_and_the_true_one_in_red(
     plt.close(fig)
     with pytest.raises(ValueError, match="expected images"):
         plot_top5(images, probabilities, [0, 1], classes)
+
+
+def test_the_figure_1_view_starts_at_chance_and_ticks_each_seeds_time():
+    from alexnet.plots import plot_time_to_target
+
+    runs = {
+        "ReLU": [_history("a", [0.5, 0.2]), _history("b", [0.6, 0.3, 0.24])],
+        "tanh": [_history("c", [0.7, 0.5, 0.2])],
+    }
+    times = {"ReLU": [1.8, 2.9], "tanh": [2.8]}
+    fig = plot_time_to_target(runs, times, target=0.25, start=0.875)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    relu = lines["ReLU: mean of 2 seeds"]
+    assert list(relu.get_xdata()) == [0, 1, 2] and list(relu.get_ydata()) == pytest.approx([87.5, 55.0, 25.0])
+    assert lines["tanh: mean of 1 seeds"].get_linestyle() == "--"  # Figure 1: solid ReLU, dashed tanh
+    ticks = lines["ReLU: each seed's epochs to 25%"]
+    assert list(ticks.get_xdata()) == [1.8, 2.9] and set(ticks.get_ydata()) == {25.0}
+    plt.close(fig)
