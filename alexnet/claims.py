@@ -212,7 +212,11 @@ def run_claim(
         train = claim.data(design.data, reported[0])[0]
         runs = len(claim.arms) * len(reported)
         net = claim.build(claim.arms[claim.mechanism], budget, train)
-        _say(log, f"{runs} runs of {budget.epochs} epochs; " + time_line(net, len(train), runs * budget.epochs, budget.image_size))
+        _say(
+            log,
+            f"{runs} runs of {budget.epochs} epochs; "
+            + time_line(net, len(train), runs * budget.epochs, budget.image_size),
+        )
     values = {arm: [] for arm in claim.arms}
     histories = {arm: [] for arm in claim.arms}
     for seed in reported:

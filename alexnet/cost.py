@@ -70,25 +70,25 @@ def activation_bytes(model, bytes_per_value: int = 2) -> int:
     return totals(layer_table(model, model.config.image_size))["activations"] * bytes_per_value
 
 
+def _parameter_bytes(model) -> int:
+    """Four fp32 copies of every parameter: weights, gradients, momentum, and the master copy under mixed precision."""
+    return 4 * 4 * sum(p.numel() for p in model.parameters())
+
+
 def largest_batch(model, free_bytes: int, bytes_per_value: int = 2, headroom: float = 0.8) -> int:
     """The largest power-of-two batch whose activations and parameter copies fit in ``headroom`` of ``free_bytes``."""
-    params = 4 * 4 * sum(p.numel() for p in model.parameters())  # weights, gradients, momentum, master copy (fp32)
-    room = headroom * free_bytes - params
+    room = headroom * free_bytes - _parameter_bytes(model)
     per_image = activation_bytes(model, bytes_per_value)
-    if room < per_image:
-        return 0
-    return 2 ** int(math.log2(room // per_image))
+    return 2 ** int(math.log2(room // per_image)) if room >= per_image else 0
 
 
 def memory_line(model, batch_size: int, free_bytes: int, bytes_per_value: int = 2) -> str:
     """Whether a batch's activations fit in ``free_bytes`` of GPU memory, and the largest batch that does."""
-    need = batch_size * activation_bytes(model, bytes_per_value) + 16 * sum(p.numel() for p in model.parameters())
+    need = batch_size * activation_bytes(model, bytes_per_value) + _parameter_bytes(model)
     fits = largest_batch(model, free_bytes, bytes_per_value)
+    said = f"memory: batch {batch_size} needs about {need / 2**30:.1f} GiB"
     if batch_size <= fits:
-        return f"memory: batch {batch_size} needs about {need / 2**30:.1f} GiB of {free_bytes / 2**30:.1f} GiB free"
-    return (
-        f"memory: batch {batch_size} needs about {need / 2**30:.1f} GiB but {free_bytes / 2**30:.1f} GiB is free; "
-        f"lower it to --batch-size {fits} or less"
-        if fits
-        else "memory: not even one image fits; free the GPU first"
-    )
+        return f"{said} of {free_bytes / 2**30:.1f} GiB free"
+    if fits == 0:
+        return "memory: not even one image fits; free the GPU first"
+    return f"{said} but {free_bytes / 2**30:.1f} GiB is free; lower it to --batch-size {fits} or less"

@@ -128,11 +128,7 @@ def _rehearsed(design: Design) -> Design:
         data.update(train_images=REHEARSAL["images"], val_images=REHEARSAL["images"])
     b = design.budget
     budget = dataclasses.replace(
-        b,
-        epochs=rehearsed(b.epochs, "claim_epochs"),
-        batch_size=rehearsed(b.batch_size, "batch_size"),
-        train_images=b.train_images and rehearsed(b.train_images, "images"),
-        val_images=b.val_images and rehearsed(b.val_images, "images"),
+        b, epochs=rehearsed(b.epochs, "claim_epochs"), batch_size=rehearsed(b.batch_size, "batch_size")
     )
     lrs = design.lrs[: REHEARSAL["sweep"]]
     tune = design.tune_epochs and rehearsed(design.tune_epochs, "claim_epochs")

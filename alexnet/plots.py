@@ -75,6 +75,14 @@ def plot_curves(
     return fig
 
 
+def _mean_and_range(ax: Axes, x, series: Sequence[Sequence[float]], style: str, label: str, **line):
+    """The mean over ``series`` (errors in [0, 1], drawn in %) as a line, and a band from the lowest to the highest."""
+    values = torch.tensor(series) * 100
+    (drawn,) = ax.plot(x, values.mean(0), style, label=label, **line)
+    ax.fill_between(x, values.min(0).values, values.max(0).values, color=drawn.get_color(), alpha=0.2)
+    return drawn
+
+
 def plot_band(
     runs: Mapping[str, Sequence[History]],
     key: str = "val_error",
@@ -92,12 +100,9 @@ def plot_band(
         if not series or not all(series):
             raise ValueError(f"arm {name!r} has no values for {key!r}")
         epochs = min(len(s) for s in series)
-        values = torch.tensor([s[:epochs] for s in series]) * 100
         x = histories[0].epochs_of(key)[:epochs]  # the seeds of an arm share their epochs of evaluation
-        (line,) = ax.plot(
-            x, values.mean(0), _STYLES[i % len(_STYLES)], marker="o", label=f"{name} ({len(series)} seeds)"
-        )
-        ax.fill_between(x, values.min(0).values, values.max(0).values, color=line.get_color(), alpha=0.2)
+        _mean_and_range(ax, x, [s[:epochs] for s in series], _STYLES[i % len(_STYLES)], f"{name} ({len(series)} seeds)",
+                        marker="o")  # fmt: skip
     if target is not None:
         ax.axhline(100 * target, color="grey", linewidth=0.8, label=f"{100 * target:g}%")
     ax.set_xlabel("epochs")
@@ -124,10 +129,9 @@ def plot_time_to_target(
     for i, (name, histories) in enumerate(runs.items()):
         series = [h.train_error for h in histories]
         epochs = min(len(s) for s in series)
-        values = torch.tensor([[start] + s[:epochs] for s in series]) * 100
         x = [0, *histories[0].epoch[:epochs]]
-        (line,) = ax.plot(x, values.mean(0), _STYLES[i % len(_STYLES)], label=f"{name}: mean of {len(series)} seeds")
-        ax.fill_between(x, values.min(0).values, values.max(0).values, color=line.get_color(), alpha=0.2)
+        line = _mean_and_range(ax, x, [[start] + s[:epochs] for s in series], _STYLES[i % len(_STYLES)],
+                               f"{name}: mean of {len(series)} seeds")  # fmt: skip
         ax.plot(times[name], [100 * target] * len(times[name]), "|", color=line.get_color(), markersize=14,
                 markeredgewidth=2, label=f"{name}: each seed's epochs to {100 * target:g}%")  # fmt: skip
     ax.axhline(100 * target, color="grey", linewidth=0.8)

@@ -246,7 +246,8 @@ def _rehearsed(config: TrainConfig, talk: bool) -> TrainConfig:
     batch and (synthetic data) fewer images; the model, data set, recipe and every code path stay."""
     if not is_rehearsal():
         return config
-    shrink = {k: rehearsed(v, "images") for k, v in config.dataset_options.items() if k == "num_images"}
+    images = config.dataset_options.get("num_images")  # synthetic data: how many images to draw
+    shrink = {} if images is None else {"num_images": rehearsed(images, "images")}
     small = dataclasses.replace(
         config,
         epochs=rehearsed(config.epochs, "epochs"),
