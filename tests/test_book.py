@@ -160,3 +160,27 @@ def test_a_mechanism_chapter_shows_at_most_1500_words_of_prose(chapter):
     ]
     words = sum(len(_WORD.findall(text)) for text in markdown)
     assert words <= 1500, f"{chapter}: {words} words of visible prose; move method and history into a dropdown"
+
+
+# Markdown cells tagged "method" hold the prose about how the evidence is made and how far to trust it: the
+# experiment's data, arms and metric, its seeds and learning rates, the record, the statistics, caveats of scale
+# and rounding, the live run and how to re-check on new seeds. Everything else a reader sees is the claim, the
+# mechanism (its idea, maths, code and measurements), the evidence (tables, figures, verdicts), what it means, and
+# the exercises. A cell that mixes the two is split in two.
+_METHOD_WORDS = re.compile(r"seed-offset|processor's rounding|power calculation|probe seeds|tuning seed|records/")
+
+
+def _visible_words(cell) -> int:
+    return len(_WORD.findall(visible_prose("".join(cell["source"]))))
+
+
+@pytest.mark.parametrize("chapter", ["03_relu", "04_lrn", "05_overlapping_pooling", "06_augmentation", "07_dropout"])
+def test_a_mechanism_chapter_spends_under_a_quarter_of_its_visible_prose_on_method(chapter):
+    markdown = [c for c in cells(ROOT / "book" / f"{chapter}.ipynb") if c["cell_type"] == "markdown"]
+    method = [c for c in markdown if "method" in c.get("metadata", {}).get("tags", [])]
+    for c in markdown:
+        if c not in method and not "".join(c["source"]).startswith("## Exercises"):
+            shown = visible_prose("".join(c["source"]))
+            assert not _METHOD_WORDS.search(shown), f"{chapter}: untagged prose about method: {shown[:200]!r}"
+    share = sum(map(_visible_words, method)) / sum(map(_visible_words, markdown))
+    assert method and share < 0.25, f"{chapter}: {share:.0%} of the visible prose is method; move it into a dropdown"
