@@ -41,6 +41,9 @@ __all__ = [
     "ClaimResult",
     "CLAIMS",
     "run_claim",
+    "CLAIMS_HEADER",
+    "CLAIMS_NOTE",
+    "claims_rows",
     "claims_table",
 ]
 
@@ -245,9 +248,13 @@ def run_claim(
     return result
 
 
-def claims_table(results: list[ClaimResult]) -> str:
-    """Every claim with the paper's number, ours, the interval, the verdict, whether the paper's magnitude lies
-    inside the interval, the seeds and the mode, as a text table."""
+CLAIMS_HEADER = ("section", "claim", "paper", "ours", "95% interval", "verdict", "paper's size inside", "seeds", "mode")
+CLAIMS_NOTE = "(effects are signed so that a positive value is the paper's direction)"
+
+
+def claims_rows(results: list[ClaimResult]) -> list[list[str]]:
+    """One row per claim under :data:`CLAIMS_HEADER`: the paper's number, ours, the interval, the verdict,
+    whether the paper's magnitude lies inside the interval, the seeds and the mode."""
     rows = []
     for r in results:
         c, e = r.claim, r.effect
@@ -260,7 +267,9 @@ def claims_table(results: list[ClaimResult]) -> str:
         inside = {None: "no number", True: "yes", False: "no"}[r.paper_inside()]
         seeds = f"{r.seeds[0]}-{r.seeds[-1]} ({len(r.seeds)})"
         rows.append([c.section, c.name, c.paper, ours, ci, e.verdict, inside, seeds, r.mode])
-    header = ["section", "claim", "paper", "ours", "95% interval", "verdict", "paper's size inside", "seeds", "mode"]
-    table = format_table(header, rows, left=len(header))
-    note = "(effects are signed so that a positive value is the paper's direction)"
-    return f"{table}\n{note}"
+    return rows
+
+
+def claims_table(results: list[ClaimResult]) -> str:
+    """:func:`claims_rows` as a text table, for a terminal."""
+    return f"{format_table(list(CLAIMS_HEADER), claims_rows(results), left=len(CLAIMS_HEADER))}\n{CLAIMS_NOTE}"
