@@ -6,7 +6,7 @@
   ``Normalize`` (the mean RGB removed), through a ``DataLoader`` with worker processes.
 * ``cached``: :func:`alexnet.data.image_folder` decodes the files once into a uint8 array file
   (timed separately: it is paid once, not every epoch); each epoch then takes batches from the
-  memory-mapped array and runs :func:`alexnet.augment.random_crop_flip` and the same scaling and
+  memory-mapped array and runs :func:`alexnet.data.augment.random_crop_flip` and the same scaling and
   mean subtraction as one tensor operation on the whole batch.
 
 Each pipeline runs ``--repeats`` epochs and the fastest counts (as ``timeit`` reports the best
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from alexnet.augment import random_crop_flip
+from alexnet.data.augment import random_crop_flip
 from alexnet.data import PHOTOS, image_folder, photos
 
 

@@ -28,9 +28,9 @@ def setup(fake_colab: str, drive: str, base_url: str, cifar: dict, imagenette: d
 
     subprocess.run = run
 
-    import alexnet.colab
+    import alexnet.chapters.colab
 
-    alexnet.colab.DRIVE = drive
+    alexnet.chapters.colab.DRIVE = drive
 
     from torchvision.datasets import CIFAR10, Imagenette
 

@@ -10,7 +10,7 @@ from fvcore.nn import FlopCountAnalysis
 from torch import nn
 
 from alexnet import build_model
-from alexnet.arithmetic import conv_output_size, layer_table, totals
+from alexnet.nn.arithmetic import conv_output_size, layer_table, totals
 
 
 def test_conv_output_size_floor_and_ceil():

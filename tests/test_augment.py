@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torchvision.transforms import functional as TF
 
-from alexnet.augment import (
+from alexnet.data.augment import (
     Augment,
     center_crop,
     crop_flip,
@@ -16,7 +16,7 @@ from alexnet.augment import (
     rgb_eigen,
     ten_crop,
 )
-from alexnet.evaluate import center_crop_predict, ten_crop_predict
+from alexnet.training.evaluate import center_crop_predict, ten_crop_predict
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -166,7 +166,7 @@ def test_ten_crop_predict_averages_softmax_over_the_ten_patches():
     model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 5))
     model.train()
     images = _images(n=7, h=11, w=12)
-    from alexnet.inputs import ModelInput
+    from alexnet.data.inputs import ModelInput
 
     inputs = ModelInput.fit("paper", images)
     mean_image = images.double().mean(0).float()
@@ -187,8 +187,8 @@ def test_ten_crop_predict_averages_softmax_over_the_ten_patches():
 
 def test_the_chapters_full_run_takes_one_step_on_a_cpu():
     """The augmentation claim's full-mode design (a GPU's): its data and every arm run one step here."""
-    from alexnet.claims import CLAIMS
-    from alexnet.experiments import fit
+    from alexnet.claims.fit import fit
+    from alexnet.claims.runner import CLAIMS
 
     claim = CLAIMS["augmentation"]
     design = claim.full
@@ -203,7 +203,7 @@ def test_the_chapters_full_run_takes_one_step_on_a_cpu():
 
 def test_the_gpu_gather_path_equals_the_per_image_path():
     """crop_flip's GPU strategy (one gather) computes what its CPU strategy does; checked here on the CPU."""
-    from alexnet.augment import _gather_crops
+    from alexnet.data.augment import _gather_crops
 
     g = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (6, 3, 20, 24), dtype=torch.uint8, generator=g)

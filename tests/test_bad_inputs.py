@@ -21,11 +21,12 @@ from PIL import Image
 
 from alexnet import build_model
 from alexnet import data as data_module
-from alexnet.__main__ import main
-from alexnet.checkpoint import CHECKPOINT_NAME, TrainingError, load_checkpoint, model_from_checkpoint
+from alexnet.cli.main import main
 from alexnet.data import CorruptImageError, decode_image, load_dataset
-from alexnet.model import AlexNetConfig
-from alexnet.train import TrainConfig, train
+from alexnet.nn.config import AlexNetConfig
+from alexnet.training.checkpoint import CHECKPOINT_NAME, TrainingError, load_checkpoint, model_from_checkpoint
+from alexnet.training.config import TrainConfig
+from alexnet.training.loop import train
 
 # where the private names live: alexnet/data/ since it became a package, alexnet/data.py before
 decode_module = getattr(data_module, "decode", data_module)

@@ -1,10 +1,10 @@
-"""``alexnet.bench``: the timer, the scale it picks for the machine, the table and its explanation."""
+"""``alexnet.tools.bench``: the timer, the scale it picks for the machine, the table and its explanation."""
 
 import pytest
 import torch
 
-from alexnet import bench as B
-from alexnet.__main__ import main
+from alexnet.cli.main import main
+from alexnet.tools import bench as B
 
 CPU = torch.device("cpu")
 

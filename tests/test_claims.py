@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
-from alexnet import claims
-from alexnet.__main__ import main
-from alexnet.claims import CLAIMS, TUNING_SEED, Design, claims_table, run_claim
-from alexnet.experiments import Budget
+from alexnet.claims import runner as claims
+from alexnet.claims.fit import Budget
+from alexnet.claims.runner import CLAIMS, TUNING_SEED, Design, claims_table, run_claim
+from alexnet.cli.main import main
 
 
 @pytest.fixture
@@ -164,8 +164,8 @@ def test_given_learning_rates_skip_the_sweep_and_must_name_every_arm(tiny):
 
 
 def test_a_gap_claim_says_whether_validation_error_fell_or_training_error_rose():
-    from alexnet.experiments import History
-    from alexnet.statistics import paired_effect
+    from alexnet.claims.fit import History
+    from alexnet.claims.statistics import paired_effect
 
     claim = CLAIMS["dropout"]
     mech, base = claim.mechanism, claim.baseline

@@ -10,11 +10,11 @@ import sys
 import pytest
 import torch
 
-from alexnet.__main__ import build_parser, main
-from alexnet.model import PRESETS
-from alexnet.options import DATASETS, quick_config
-from alexnet.recipes import CLI_QUICK
-from alexnet.train import TrainConfig
+from alexnet.cli.main import build_parser, main
+from alexnet.cli.train_options import DATASETS, quick_config
+from alexnet.nn.config import PRESETS
+from alexnet.training.config import TrainConfig
+from alexnet.training.recipes import CLI_QUICK
 
 SMALL = ["--width", "0.125", "--images", "192", "--classes", "4", "--batch-size", "32", "--no-progress"]
 
@@ -47,7 +47,7 @@ def test_shortened_default_run_learns(tmp_path, capsys):
 
 def test_train_then_evaluate_a_checkpoint(tmp_path, capsys, monkeypatch):
     import alexnet.data
-    import alexnet.progress
+    import alexnet.training.progress
 
     out = str(tmp_path / "run")
     assert main(["train", *SMALL, "--epochs", "1", "--out", out]) == 0
@@ -58,7 +58,7 @@ def test_train_then_evaluate_a_checkpoint(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(
         alexnet.data, "load_dataset", lambda name, split, **kw: splits.append(split) or load(name, split, **kw)
     )
-    monkeypatch.setattr(alexnet.progress, "_live_stderr", lambda: True)  # as in a terminal
+    monkeypatch.setattr(alexnet.training.progress, "_live_stderr", lambda: True)  # as in a terminal
     assert main(["evaluate", out]) == 0
     printed, err = capsys.readouterr()
     assert "one crop" in printed and "ten crops" in printed and "top-5 error" in printed
@@ -233,9 +233,9 @@ def test_a_log_gets_one_line_per_epoch_and_no_progress_bar(tmp_path):
 
 def test_the_bar_on_a_terminal_redraws_at_most_once_a_second(tmp_path, monkeypatch, capsys):
     """set_postfix must not force a redraw per batch (it did: 134 redraws for 128 batches)."""
-    import alexnet.progress
+    import alexnet.training.progress
 
-    monkeypatch.setattr(alexnet.progress, "_live_stderr", lambda: True)
+    monkeypatch.setattr(alexnet.training.progress, "_live_stderr", lambda: True)
     argv = ["--width", "0.125", "--images", "512", "--classes", "4", "--batch-size", "8", "--epochs", "1"]
     assert main(["train", *argv, "--device", "cpu", "--out", str(tmp_path / "run")]) == 0
     err = capsys.readouterr().err

@@ -1,10 +1,10 @@
-"""What a run costs before it starts (alexnet.cost): work, time per GPU class, memory per batch."""
+"""What a run costs before it starts (alexnet.training.cost): work, time per GPU class, memory per batch."""
 
 import pytest
 
 from alexnet import build_model
-from alexnet.arithmetic import layer_table, totals
-from alexnet.cost import (
+from alexnet.nn.arithmetic import layer_table, totals
+from alexnet.training.cost import (
     PEAK_TFLOPS,
     UTILISATION,
     activation_bytes,
@@ -49,7 +49,7 @@ def test_a_15_gb_t4_holds_the_recipes_batch_and_says_what_to_lower_to(paper):
 
 
 def test_each_epoch_line_says_how_long_the_rest_takes():
-    from alexnet.progress import duration, epoch_line
+    from alexnet.training.progress import duration, epoch_line
 
     record = {
         "epoch": 3,

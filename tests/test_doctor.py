@@ -5,8 +5,10 @@ import dataclasses
 import pytest
 import torch
 
-from alexnet import checks, data, doctor
-from alexnet.__main__ import main
+from alexnet import data
+from alexnet.cli.main import main
+from alexnet.tools import doctor
+from alexnet.tools import doctor_checks as checks
 
 # smaller than the CPU mode: every section runs, in seconds
 TINY = dataclasses.replace(

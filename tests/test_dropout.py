@@ -4,10 +4,11 @@ import pytest
 import torch
 from torch import nn
 
+from alexnet.claims.ensemble import ensemble_agreement
 from alexnet.data import synthetic
-from alexnet.dropout import PaperDropout, dropout_expectation, ensemble_agreement, use_paper_dropout
-from alexnet.inputs import ModelInput
-from alexnet.model import build_model
+from alexnet.data.inputs import ModelInput
+from alexnet.nn.dropout import PaperDropout, dropout_expectation, use_paper_dropout
+from alexnet.nn.model import build_model
 
 
 def test_paper_dropout_drops_without_rescaling_and_scales_at_test():

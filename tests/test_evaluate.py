@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from alexnet.evaluate import topk_error
+from alexnet.training.evaluate import topk_error
 
 
 def test_topk_error_counts():

@@ -7,12 +7,12 @@ import random
 
 import pytest
 
-from alexnet import evidence
-from alexnet.__main__ import main
-from alexnet.claims import CLAIMS, TUNING_SEED, ClaimResult, Design
-from alexnet.designs import Power
-from alexnet.experiments import Budget, History
-from alexnet.statistics import paired_effect, prediction_interval, ratio_effect
+from alexnet.claims import evidence
+from alexnet.claims.designs import Power
+from alexnet.claims.fit import Budget, History
+from alexnet.claims.runner import CLAIMS, TUNING_SEED, ClaimResult, Design
+from alexnet.claims.statistics import paired_effect, prediction_interval, ratio_effect
+from alexnet.cli.main import main
 
 NAMES = list(CLAIMS)
 

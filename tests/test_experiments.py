@@ -8,9 +8,7 @@ import torch
 from torch import nn
 
 from alexnet import data
-from alexnet.claims import CLAIMS
-from alexnet.data import ImageTensorDataset, synthetic
-from alexnet.experiments import (
+from alexnet.claims.fit import (
     Budget,
     epochs_to_reach,
     fit,
@@ -18,10 +16,12 @@ from alexnet.experiments import (
     four_layer_net,
     load_data,
 )
-from alexnet.inputs import ModelInput
-from alexnet.lrn import LocalResponseNorm, lrn_strength
-from alexnet.nonlinearity import activation_and_gradient
-from alexnet.statistics import standard_error
+from alexnet.claims.runner import CLAIMS
+from alexnet.claims.statistics import standard_error
+from alexnet.data import ImageTensorDataset, synthetic
+from alexnet.data.inputs import ModelInput
+from alexnet.nn.activations import activation_and_gradient
+from alexnet.nn.lrn import LocalResponseNorm, lrn_strength
 
 TINY = Budget(train_images=64, val_images=32, image_size=32, num_classes=4, epochs=2, batch_size=16, lr=0.01)
 

@@ -15,13 +15,15 @@ import warnings
 import pytest
 import torch
 
-from alexnet import augment as aug
-from alexnet.checkpoint import read_metrics
-from alexnet.inputs import ModelInput
-from alexnet.lrn import LocalResponseNorm, local_response_norm
-from alexnet.model import build_model
-from alexnet.sgd import PaperSGD
-from alexnet.step import (
+from alexnet.data import augment as aug
+from alexnet.data.inputs import ModelInput
+from alexnet.nn.lrn import LocalResponseNorm, local_response_norm
+from alexnet.nn.model import build_model
+from alexnet.training.checkpoint import read_metrics
+from alexnet.training.config import TrainConfig
+from alexnet.training.loop import train
+from alexnet.training.sgd import PaperSGD
+from alexnet.training.step import (
     GPUS,
     TrainStep,
     _Float32,
@@ -31,7 +33,6 @@ from alexnet.step import (
     native_dtype,
     use_channels_last,
 )
-from alexnet.train import TrainConfig, train
 
 CPU = torch.device("cpu")
 TIMING = ("images_per_second", "epoch_seconds")

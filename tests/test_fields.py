@@ -6,9 +6,9 @@ import typing
 import pytest
 
 from alexnet import build_model
-from alexnet.fields import FieldTypeError
-from alexnet.model import AlexNetConfig
-from alexnet.train import TrainConfig
+from alexnet.nn.config import AlexNetConfig
+from alexnet.nn.fields import FieldTypeError
+from alexnet.training.config import TrainConfig
 
 
 def _wrong(config_class, name):

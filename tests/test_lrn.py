@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet.lrn import (
+from alexnet.nn.lrn import (
     LocalResponseNorm,
     cuda_convnet_lrn,
     local_response_norm,

@@ -1,4 +1,4 @@
-"""alexnet.mechanisms: every claim's layers pass, and each mechanism broken on purpose fails.
+"""alexnet.claims.mechanisms: every claim's layers pass, and each mechanism broken on purpose fails.
 
 The breakages are the faults a live run of two seeds cannot see (its prediction intervals are wider
 than what they do to the errors): the chapters' check cells call ``check_mechanism`` before
@@ -13,9 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alexnet import augment, lrn
-from alexnet.designs import CLAIMS
-from alexnet.mechanisms import MechanismError, check_mechanism
+from alexnet.claims.designs import CLAIMS
+from alexnet.claims.mechanisms import MechanismError, check_mechanism
+from alexnet.data import augment
+from alexnet.nn import lrn
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 

@@ -1,13 +1,13 @@
-"""Quick, full and rehearsed mode (alexnet.mode), and what a rehearsal shrinks."""
+"""Quick, full and rehearsed mode (alexnet.chapters.mode), and what a rehearsal shrinks."""
 
 import dataclasses
 
 import pytest
 
-from alexnet import recipes
-from alexnet.claims import CLAIMS
-from alexnet.mode import REHEARSAL, is_quick, is_rehearsal, mode_name, rehearsed
-from alexnet.train import _rehearsed
+from alexnet.chapters.mode import REHEARSAL, is_quick, is_rehearsal, mode_name, rehearsed
+from alexnet.claims.runner import CLAIMS
+from alexnet.training import recipes
+from alexnet.training.loop import _rehearsed
 
 
 def test_quick_follows_the_variable(monkeypatch):

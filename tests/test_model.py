@@ -8,7 +8,7 @@ import torchvision
 from torch import nn
 
 from alexnet import AlexNet, AlexNetConfig, build_model
-from alexnet.lrn import LocalResponseNorm
+from alexnet.nn.lrn import LocalResponseNorm
 
 
 def n_params(model):

@@ -7,8 +7,8 @@ import argparse
 
 import pytest
 
-from alexnet import options
-from alexnet.__main__ import build_parser, main
+from alexnet.cli import train_options as options
+from alexnet.cli.main import build_parser, main
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -38,7 +38,7 @@ def _bad_values(action: argparse.Action, tmp_path) -> list[str]:
     if isinstance(action.type, options.Number | options.Device):
         return action.type.bad_values()
     pytest.fail(f"{action.option_strings or action.dest} takes a value but has no check: give it a type from "
-                "alexnet.options (Number, PathArg, DEVICE) or choices")  # fmt: skip
+                "alexnet.cli.train_options (Number, PathArg, DEVICE) or choices")  # fmt: skip
 
 
 def test_the_enumeration_sees_every_command_and_option():

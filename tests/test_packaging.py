@@ -62,7 +62,7 @@ def test_no_cpu_kernels_are_pinned_for_the_chapters():
 
 
 def test_the_hardware_line_names_the_cpu():
-    from alexnet.mode import cpu_name, hardware
+    from alexnet.chapters.mode import cpu_name, hardware
 
     name = cpu_name()
     assert name and (name in hardware() or hardware().startswith("GPU"))

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from alexnet import build_model
-from alexnet.parallel import split_towers
+from alexnet.nn.towers import split_towers
 
 
 def _model(**kw):
@@ -108,7 +108,7 @@ def test_split_of_the_full_paper_network():
 
 
 def test_the_towers_are_fed_as_the_grouped_model_is():
-    from alexnet.inputs import convention_of
+    from alexnet.data.inputs import convention_of
 
     for convention in ("paper", "torchvision"):
         model = build_model("paper", num_classes=4, width=0.25, image_size=67, input_convention=convention)

@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from alexnet.experiments import History  # noqa: E402
-from alexnet.plots import plot_activations, plot_bars, plot_curves, plot_ensemble, plot_pooling_windows  # noqa: E402
+from alexnet.chapters.plots import plot_activations, plot_bars, plot_curves, plot_ensemble, plot_pooling_windows  # noqa: E402
+from alexnet.claims.fit import History  # noqa: E402
 
 
 def _history(name, errors):
@@ -80,7 +80,7 @@ def test_plot_ensemble_and_bars():
 def test_plot_top5_draws_the_five_most_probable_classes_and_the_true_one_in_red():
     import torch
 
-    from alexnet.plots import plot_top5
+    from alexnet.chapters.plots import plot_top5
 
     images = torch.zeros(3, 3, 8, 8, dtype=torch.uint8)
     probabilities = torch.tensor([[0.5, 0.2, 0.12, 0.08, 0.06, 0.04], [0.0, 0.01, 0.1, 0.2, 0.29, 0.4]] + [[1 / 6] * 6])
@@ -98,7 +98,7 @@ def test_plot_top5_draws_the_five_most_probable_classes_and_the_true_one_in_red(
 
 
 def test_the_figure_1_view_starts_at_chance_and_ticks_each_seeds_time():
-    from alexnet.plots import plot_time_to_target
+    from alexnet.chapters.plots import plot_time_to_target
 
     runs = {
         "ReLU": [_history("a", [0.5, 0.2]), _history("b", [0.6, 0.3, 0.24])],

@@ -1,4 +1,4 @@
-"""torchvision's ImageNet AlexNet as the reference of chapter 8's figures (alexnet.pretrained); the download itself
+"""torchvision's ImageNet AlexNet as the reference of chapter 8's figures (alexnet.chapters.pretrained); the download itself
 runs on Colab, and the rehearsal (test_rehearsal.py) loads a stand-in from torch's hub cache through the same call."""
 
 import pytest
@@ -6,7 +6,7 @@ import torch
 import torchvision
 from torchvision.datasets import Imagenette
 
-from alexnet.pretrained import imagenet_indices, imagenet_probabilities
+from alexnet.chapters.pretrained import imagenet_indices, imagenet_probabilities
 
 
 def test_imagenettes_ten_classes_are_imagenet_classes():

@@ -25,10 +25,16 @@ import torch
 from torch import nn
 
 from alexnet import build_model
-from alexnet.arithmetic import conv_output_size, layer_table, totals
-from alexnet.augment import ten_crop
-from alexnet.experiments import four_layer_net
-from alexnet.lrn import LocalResponseNorm, cuda_convnet_lrn, local_response_norm, lrn_parameters, paper_lrn_parameters
+from alexnet.claims.fit import four_layer_net
+from alexnet.data.augment import ten_crop
+from alexnet.nn.arithmetic import conv_output_size, layer_table, totals
+from alexnet.nn.lrn import (
+    LocalResponseNorm,
+    cuda_convnet_lrn,
+    local_response_norm,
+    lrn_parameters,
+    paper_lrn_parameters,
+)
 
 CAFFE = "BVLC/caffe@9b891540183ddc834a02b2bd81b31afae71b2153"
 CONVNET2 = "akrizhevsky/cuda-convnet2@3238bf0367f63eb370e897b9e5714794cb67ddc2"

@@ -1,7 +1,7 @@
 """Every chapter runs top to bottom in full mode, rehearsed on a CPU, as a learner on Colab would run it.
 
 ``ALEXNET_REHEARSAL=1`` keeps full mode's code (the recipes, image sizes, datasets, checkpoints and
-figures) and shrinks only the amounts (:data:`alexnet.mode.REHEARSAL`). The kernel looks like Colab
+figures) and shrinks only the amounts (:data:`alexnet.chapters.mode.REHEARSAL`). The kernel looks like Colab
 (tests/rehearsal_kernel.py): the install cell and the Drive cells run, and CIFAR-10 and Imagenette
 come as stand-ins in their real formats (tests/standins.py) from a local HTTP server, through the
 package's download, checksum, extraction and cache code. A cell that fails fails the test, with
@@ -159,7 +159,8 @@ def test_an_imagenet_style_folder_trains_with_the_papers_recipe_rehearsed(colab,
     Section 5's recipe, the paper's network at 227 px, rehearsed; here the stand-in Imagenette's folders."""
     import tarfile
 
-    from alexnet.train import TrainConfig, train
+    from alexnet.training.config import TrainConfig
+    from alexnet.training.loop import train
 
     with tarfile.open(colab.root / "served" / "imagenette2-320.tgz") as tar:
         tar.extractall(tmp_path, filter="data")

@@ -2,7 +2,7 @@ import re
 
 import torchvision
 
-from alexnet.results import PAPER, PAPER_ABLATIONS, PAPER_FALL_2009, format_reported, torchvision_reported
+from alexnet.chapters.published import PAPER, PAPER_ABLATIONS, PAPER_FALL_2009, format_reported, torchvision_reported
 
 
 def test_torchvision_numbers_come_from_its_metadata():

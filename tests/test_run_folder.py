@@ -14,10 +14,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from alexnet import __main__ as cli
-from alexnet import options, state
-from alexnet.checkpoint import CHECKPOINT_NAME, METRICS_NAME, RunFolder, TrainingError, load_checkpoint, read_metrics
-from alexnet.train import TrainConfig, train
+from alexnet.cli import main as cli
+from alexnet.cli import train_options as options
+from alexnet.training import state
+from alexnet.training.checkpoint import (
+    CHECKPOINT_NAME,
+    METRICS_NAME,
+    RunFolder,
+    TrainingError,
+    load_checkpoint,
+    read_metrics,
+)
+from alexnet.training.config import TrainConfig
+from alexnet.training.loop import train
 
 TINY = TrainConfig(
     model_options={"width": 0.125, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"},
@@ -210,7 +219,7 @@ def test_metrics_file_damage_is_one_line(tmp_path):
 
 
 def test_a_signal_during_save_waits_until_both_files_are_written():
-    from alexnet.state import _signals_deferred
+    from alexnet.training.state import _signals_deferred
 
     seen = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append("signal"))

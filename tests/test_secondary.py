@@ -1,4 +1,4 @@
-"""alexnet.secondary: the secondary claims, recomputed here from the records' JSON by hand."""
+"""alexnet.claims.secondary: the secondary claims, recomputed here from the records' JSON by hand."""
 
 import json
 import math
@@ -6,10 +6,10 @@ import statistics
 
 import pytest
 
-from alexnet import evidence
-from alexnet.claims import CLAIMS
-from alexnet.plots import table
-from alexnet.secondary import CONVERGE_AT, secondary_claims
+from alexnet.chapters.plots import table
+from alexnet.claims import evidence
+from alexnet.claims.runner import CLAIMS
+from alexnet.claims.secondary import CONVERGE_AT, secondary_claims
 
 
 @pytest.fixture(scope="module")

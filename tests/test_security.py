@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 import torch
 
-from alexnet import checkpoint as ckpt
 from alexnet import data
-from alexnet.__main__ import main
-from alexnet.checkpoint import CHECKPOINT_NAME, TrainingError, load_checkpoint, save_checkpoint
+from alexnet.cli.main import main
 from alexnet.data import downloads, load_dataset
-from alexnet.train import TrainConfig, train
+from alexnet.training import checkpoint as ckpt
+from alexnet.training.checkpoint import CHECKPOINT_NAME, TrainingError, load_checkpoint, save_checkpoint
+from alexnet.training.config import TrainConfig
+from alexnet.training.loop import train
 
 
 class Payload:

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from alexnet.statistics import paired_effect, ratio_effect, seeds_needed, t_quantile_975, verdict
+from alexnet.claims.statistics import paired_effect, ratio_effect, seeds_needed, t_quantile_975, verdict
 
 
 def test_the_interval_is_students_t_on_the_paired_differences():
@@ -79,7 +79,7 @@ def test_seeds_needed_edge_cases_and_bad_inputs():
 
 
 def test_seeds_for_power_matches_a_simulation_and_a_textbook_value():
-    from alexnet.statistics import seeds_for_power
+    from alexnet.claims.statistics import seeds_for_power
 
     assert seeds_for_power(1.0, 1.0) == 10  # paired t, d = 1, 80% power, two-sided 5%: n = 10 in standard tables
     assert seeds_for_power(0.0, 1.0) == 2 and seeds_for_power(1.0, 1e-4, limit=1000) is None

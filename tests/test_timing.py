@@ -1,10 +1,10 @@
-"""``alexnet.timing.time_call``: the one timer (torch.utils.benchmark underneath)."""
+"""``alexnet.training.timing.time_call``: the one timer (torch.utils.benchmark underneath)."""
 
 import time
 
 import pytest
 
-from alexnet.timing import time_call
+from alexnet.training.timing import time_call
 
 
 def test_time_call_times_one_call_after_the_warm_up():

@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from alexnet import tolerance
-from alexnet.tolerance import ToleranceError, expect, within
+from alexnet.claims import tolerance
+from alexnet.claims.tolerance import ToleranceError, expect, within
 
 
 def test_the_line_names_the_bounds_and_never_the_value():

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet.checkpoint import (
+from alexnet.training.checkpoint import (
     CHECKPOINT_NAME,
     METRICS_NAME,
     TrainingError,
@@ -15,10 +15,11 @@ from alexnet.checkpoint import (
     model_from_checkpoint,
     read_metrics,
 )
-from alexnet.recipes import CHAPTER_8_FULL
-from alexnet.sgd import PaperSGD, make_scheduler
-from alexnet.step import TrainStep
-from alexnet.train import TrainConfig, train
+from alexnet.training.config import TrainConfig
+from alexnet.training.loop import train
+from alexnet.training.recipes import CHAPTER_8_FULL
+from alexnet.training.sgd import PaperSGD, make_scheduler
+from alexnet.training.step import TrainStep
 
 TINY = TrainConfig(
     model_options={"width": 0.125, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"},
@@ -172,10 +173,10 @@ def test_figure_3_and_4_helpers():
     import matplotlib
 
     matplotlib.use("Agg")
-    from alexnet.evaluate import fc7_features, nearest_neighbours
-    from alexnet.inputs import ModelInput
-    from alexnet.model import build_model
-    from alexnet.plots import kernel_tiles, plot_kernels, plot_neighbours, plot_training
+    from alexnet.chapters.plots import kernel_tiles, plot_kernels, plot_neighbours, plot_training
+    from alexnet.data.inputs import ModelInput
+    from alexnet.nn.model import build_model
+    from alexnet.training.evaluate import fc7_features, nearest_neighbours
 
     model = build_model("paper", num_classes=4, width=0.125, image_size=67)
     tiles = kernel_tiles(model.features[0].weight)

@@ -14,7 +14,7 @@
   The 256-pixel sets get the paper's preprocessing (Section 2): shorter side rescaled to 256,
   the central 256x256 patch cropped; they are decoded once into a uint8 array file on disk (the
   decode-once cache) and memory-mapped on later runs, so that no epoch decodes a JPEG again.
-  The network's input is made from these uint8 images by :class:`alexnet.inputs.ModelInput`
+  The network's input is made from these uint8 images by :class:`alexnet.data.inputs.ModelInput`
   (Section 2: raw values minus the training set's mean image).
 
 One module per dataset (``shapes``, ``shipped_photos``, ``folders``, ``downloads``), with the

@@ -1,0 +1,1 @@
+"""``python -m alexnet``: the command line."""

@@ -1,0 +1,1 @@
+"""Measuring the machine: ``bench`` and ``doctor``."""

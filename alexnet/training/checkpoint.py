@@ -1,0 +1,415 @@
+"""Checkpoints and the run folder that ``train --out DIR`` writes: safe to load, safe to crash.
+
+A run folder holds three files of ours:
+
+* ``checkpoint.pt``, the truth: the network, the optimiser, the schedule, the random-number
+  states and the per-epoch history. It is written to a fresh temporary file in the same folder
+  (:func:`tempfile.mkstemp`, so a planted file or link there is never followed), flushed to the
+  disk (``fsync``) and only then renamed over the old one: a crash, Ctrl-C, SIGTERM or a full
+  disk at any moment leaves either the old checkpoint or the new one, never half of one.
+* ``metrics.jsonl``, one line per epoch, derived from the checkpoint's history. It is written
+  *after* the checkpoint, and rewritten from the checkpoint at every start and resume, so a
+  crash between the two writes loses no epoch's record.
+* ``.lock``, held with ``fcntl.flock`` by the one run that writes the folder; it names that
+  run's process id and command, so a second run into the same folder refuses and says whose it is.
+
+Loading never runs code from the file: ``torch.load(..., weights_only=True)`` rebuilds only
+tensors and plain containers, so a downloaded checkpoint is as safe to open as an image.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import random
+import re
+import shutil
+import stat
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = [
+    "TrainingError",
+    "CHECKPOINT_NAME",
+    "METRICS_NAME",
+    "LOCK_NAME",
+    "CHECKPOINT_FORMAT",
+    "load_checkpoint",
+    "save_checkpoint",
+    "write_metrics",
+    "read_metrics",
+    "model_from_checkpoint",
+    "rng_states",
+    "set_rng_states",
+    "RunFolder",
+]
+
+CHECKPOINT_NAME = "checkpoint.pt"
+METRICS_NAME = "metrics.jsonl"
+LOCK_NAME = ".lock"
+# 1: random-number states as Python/numpy objects; 2: as tensors and plain types, plus the CPU thread count;
+# 3: the network's input convention and the training set's mean image ("inputs") instead of a mean RGB
+CHECKPOINT_FORMAT = 3
+REQUIRED_KEYS = (
+    "epoch",
+    "config",
+    "model_config",
+    "model",
+    "optimizer",
+    "scheduler",
+    "rng",
+    "history",
+    "inputs",
+    "classes",
+)
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on, with a message meant for the person who started it (no traceback)."""
+
+
+# ----------------------------------------------------------------------------- random-number states
+
+
+def rng_states() -> dict[str, Any]:
+    """Every random-number state a run draws from, as tensors and plain Python values (loadable with weights_only)."""
+    import numpy as np
+
+    numpy_state = np.random.get_state(legacy=False)
+    states: dict[str, Any] = {
+        "python": random.getstate(),  # (version, tuple of ints, float or None)
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "bit_generator": numpy_state["bit_generator"],
+            "key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
+            "pos": int(numpy_state["state"]["pos"]),
+            "has_gauss": int(numpy_state["has_gauss"]),
+            "gauss": float(numpy_state["gauss"]),
+        },
+    }
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    """Restore what :func:`rng_states` saved (also the numpy tuple of format-1 checkpoints)."""
+    try:
+        _set_rng_states(states)
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as e:
+        raise TrainingError(
+            f"the checkpoint's random-number states ('rng') are damaged ({type(e).__name__}: {e}); "
+            "use another copy, or start a new run"
+        ) from None
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
+    import numpy as np
+
+    random.setstate(_tuples(states["python"]))
+    torch.set_rng_state(states["torch"])
+    saved = states.get("numpy")
+    if isinstance(saved, dict):
+        key = saved["key"].numpy().astype(np.uint32)
+        np.random.set_state((saved["bit_generator"], key, saved["pos"], saved["has_gauss"], saved["gauss"]))
+    elif saved is not None:
+        np.random.set_state(saved)
+    if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _tuples(x: Any) -> Any:
+    return tuple(_tuples(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _temporary(path: Path) -> tuple[int, Path]:
+    """A new, private file beside ``path`` (O_EXCL: never an existing file or link)."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    return fd, Path(name)
+
+
+def _atomic_write(path: Path, write) -> None:
+    """``write(binary file)`` into a temporary file beside ``path``, fsync, rename; no temporary file survives a failure."""
+    fd, tmp = _temporary(path)
+    try:
+        with open(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (not possible on every filesystem)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _disk_full(error: BaseException) -> bool:
+    """ENOSPC/EDQUOT, or the message torch's zip writer gives when a write comes up short."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(error)
+        if "unexpected pos" in text or "file write failed" in text:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _free_mb(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free / 2**20:,.0f} MB free"
+    except OSError:
+        return "free space unknown"
+
+
+def save_checkpoint(state: dict[str, Any], out: Path, kept_epoch: int | None = None) -> None:
+    """Write ``OUT/checkpoint.pt`` atomically; a full disk is a :class:`TrainingError` that says what is kept."""
+    try:
+        _atomic_write(out / CHECKPOINT_NAME, lambda f: torch.save(state, f))
+    except Exception as error:
+        if not _disk_full(error):
+            raise
+        kept = f"the last good checkpoint (epoch {kept_epoch}) is kept" if kept_epoch else "no checkpoint was kept"
+        raise TrainingError(
+            f"the disk holding {out} is full ({_free_mb(out)}): epoch {state.get('epoch')} could not be saved; "
+            f"{kept}. Free some space and continue with --resume"
+        ) from None
+
+
+def write_metrics(history: list[dict[str, Any]], out: Path) -> None:
+    """``OUT/metrics.jsonl`` from a checkpoint's history (written after the checkpoint, atomically)."""
+    text = "".join(json.dumps(record) + "\n" for record in history)
+    try:
+        _atomic_write(out / METRICS_NAME, lambda f: f.write(text.encode()))
+    except Exception as error:
+        if not _disk_full(error):
+            raise
+        raise TrainingError(
+            f"the disk holding {out} is full ({_free_mb(out)}): {METRICS_NAME} could not be written; the checkpoint "
+            "is saved and --resume rewrites the metrics from it once there is space"
+        ) from None
+
+
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Delete temporary files our writers left in ``out`` after a crash (call only while holding the lock)."""
+    removed = []
+    for name in (CHECKPOINT_NAME, METRICS_NAME):
+        # today's mkstemp names (.checkpoint.pt.XXXXXXXX.tmp) and the older .checkpoint.pt.tmpPID
+        for pattern in (f".{name}.*.tmp", f".{name}.tmp*"):
+            for path in out.glob(pattern):
+                if path.is_symlink() or path.is_file():  # unlink never follows a link
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return removed
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`alexnet.training.loop.train` (a file, or the ``OUT`` folder that holds one).
+
+    Only tensors and plain Python values are rebuilt (``weights_only=True``): a file that asks
+    for anything else, e.g. to run code, is refused with a :class:`TrainingError` before any of
+    it runs. Format-1 checkpoints held numpy random states; exactly the three numpy names those
+    need are allowed.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: expected a file written by `alexnet train --out DIR`")
+    try:
+        with torch.serialization.safe_globals(_numpy_globals()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notes on pickle protocols: our message says it all
+            checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # a truncated, foreign or crafted file
+        text = str(e)
+        refused = re.search(r"GLOBAL ([\w.]+)", text) or re.search(r"[Uu]nsupported global:? *([\w.]+)", text)
+        if refused:
+            raise TrainingError(
+                f"{path} is refused: it asks for {refused.group(1)}, which a checkpoint never needs "
+                "(only tensors and plain values are loaded); nothing in it was run"
+            ) from None
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        if "weights only load failed" in text.lower():
+            first = "not a torch.save archive of tensors and plain values; nothing in it was run"
+        raise TrainingError(
+            f"{path} is not a readable checkpoint ({first}): truncated, damaged or foreign; use another copy, or retrain"
+        ) from None
+    check_checkpoint(checkpoint, path)
+    return checkpoint
+
+
+def _numpy_globals() -> list:
+    """The numpy names a format-1 checkpoint's numpy random state needs, and nothing else."""
+    import numpy as np
+
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct
+    return [_reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+
+
+def check_checkpoint(checkpoint: Any, path: Path | str) -> None:
+    """A :class:`TrainingError` unless ``checkpoint`` is a whole checkpoint of a format this alexnet reads."""
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("format"), int):
+        raise TrainingError(f"{path} is not a checkpoint written by alexnet.training.loop (no format number)")
+    if checkpoint["format"] > CHECKPOINT_FORMAT:
+        raise TrainingError(
+            f"{path} was written by a newer alexnet (checkpoint format {checkpoint['format']}; this one reads up to "
+            f"{CHECKPOINT_FORMAT}): upgrade alexnet (pip install -U) to read it"
+        )
+    if checkpoint["format"] < 1:
+        raise TrainingError(f"{path} has an unknown checkpoint format {checkpoint['format']!r}")
+    missing = [k for k in REQUIRED_KEYS if k not in checkpoint]
+    if missing == ["inputs"] and "mean" in checkpoint:
+        raise TrainingError(
+            f"{path} was written by an older alexnet (a mean RGB on the [0, 1] scale, before the paper's input "
+            "convention and dropout places of checkpoint format 3): retrain, or evaluate it with that version"
+        )
+    if missing:
+        raise TrainingError(
+            f"{path} lacks {', '.join(repr(k) for k in missing)}: it is not a whole checkpoint of alexnet.training.loop "
+            "(edited or damaged); use another copy, or retrain"
+        )
+    if not isinstance(checkpoint["model"], dict) or not all(
+        isinstance(v, torch.Tensor) for v in checkpoint["model"].values()
+    ):
+        raise TrainingError(f"{path}: 'model' must map layer names to tensors")
+    if not isinstance(checkpoint["epoch"], int) or not isinstance(checkpoint["history"], list):
+        raise TrainingError(f"{path}: 'epoch' must be an integer and 'history' a list of per-epoch records")
+    if not isinstance(checkpoint["config"], dict) or not isinstance(checkpoint["model_config"], dict):
+        raise TrainingError(f"{path}: 'config' and 'model_config' must be dictionaries")
+    inputs = checkpoint["inputs"]
+    if not isinstance(inputs, dict) or not isinstance(inputs.get("convention"), str):
+        raise TrainingError(f"{path}: 'inputs' must hold the input convention and mean image (ModelInput.state())")
+
+
+def model_from_checkpoint(checkpoint: dict[str, Any], device: str | torch.device = "cpu"):
+    """Rebuild the trained network of a checkpoint, in eval mode."""
+    from alexnet.nn.config import AlexNetConfig
+    from alexnet.nn.model import AlexNet
+
+    options = dict(checkpoint["model_config"])
+    options["conv_channels"] = tuple(options.get("conv_channels", ()))
+    try:
+        model = AlexNet(AlexNetConfig(**options))
+    except (TypeError, ValueError) as e:
+        raise TrainingError(f"the checkpoint's model_config is not a valid AlexNetConfig: {e}") from None
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as e:
+        detail = " ".join(str(e).split())[:300]
+        raise TrainingError(
+            f"the checkpoint's weights do not match its model_config (edited or damaged checkpoint): {detail}"
+        ) from None
+    return model.to(device).eval()
+
+
+def read_metrics(out: str | os.PathLike) -> list[dict[str, Any]]:
+    """The per-epoch records of ``OUT/metrics.jsonl``."""
+    path = Path(out) / METRICS_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no metrics at {path}: expected the output folder of a training run")
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise ValueError(
+                    f"{path}, line {number}, is not JSON: the file is damaged; `alexnet train --resume` with the "
+                    "run's options rewrites it from the checkpoint"
+                ) from None
+    return records
+
+
+# ----------------------------------------------------------------------------- the run folder
+
+
+class RunFolder:
+    """Holds ``OUT/.lock`` for the duration of a run; checks on entry that the folder can be written.
+
+    ``with RunFolder(out):`` makes ``out`` (and its parents) if needed, refuses a path that is a
+    file or cannot be written, refuses a folder another run holds (naming its pid and command),
+    and removes temporary files that a crashed run of ours left.
+    """
+
+    def __init__(self, out: str | os.PathLike) -> None:
+        self.out = Path(out)
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunFolder:
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise TrainingError(f"--out {out} is a file, not a folder: choose a folder for checkpoint.pt and metrics")
+        lock = out / LOCK_NAME
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            # O_NOFOLLOW: a link planted at OUT/.lock must not make the truncation below reach the file it names
+            fd = os.open(
+                lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644
+            )
+        except OSError as e:
+            if lock.is_symlink():
+                raise TrainingError(
+                    f"{lock} is a symbolic link, not the run's lock file: remove it (the file it points to is untouched)"
+                ) from None
+            if lock.exists() and not lock.is_file():
+                raise TrainingError(
+                    f"{lock} is not a regular file: remove it; a run writes its own lock file there"
+                ) from None
+            raise TrainingError(
+                f"cannot write to --out {out} ({e.strerror or e}): choose a folder you can write to"
+            ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO or a device where the lock file belongs
+            os.close(fd)
+            raise TrainingError(f"{lock} is not a regular file: remove it; a run writes its own lock file there")
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; the folder is used unlocked
+            fcntl = None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise TrainingError(
+                    f"--out {out} is in use by another run ({holder}); wait for it to end, or choose another --out"
+                ) from None
+            except OSError:  # a filesystem without locks (some network drives): go on unlocked
+                pass
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}: {' '.join(sys.argv) or 'python'}".encode(), 0)
+        except OSError as e:
+            os.close(fd)
+            raise TrainingError(
+                f"cannot write to --out {out} ({e.strerror or e}): choose a folder you can write to"
+            ) from None
+        self._fd = fd
+        remove_stale_temporaries(out)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
