@@ -213,7 +213,7 @@ def _reduced_cifar(epochs: int) -> Design:
     return Design(dict(dataset="cifar10", image_size=67), budget, lrs=(0.01,))
 
 
-def _synthetic(options: dict, seed: int):
+def synthetic(options: dict, seed: int):
     """Both splits of the synthetic shapes drawn with ``seed``; full mode reads CIFAR-10 instead."""
     if options.get("dataset") == "cifar10":
         from alexnet.claims.fit import load_data
@@ -237,7 +237,7 @@ def _alexnet(options: dict, budget: Budget, train=None) -> nn.Module:
                        **_HE_STANDARDISED, **options)  # fmt: skip
 
 
-def _epochs_to_25(history: History, budget: Budget) -> float:
+def epochs_to_25(history: History, budget: Budget) -> float:
     """Figure 1's measure: epochs until the on-the-fly training error first reaches 25%; a run that never
     does counts as the whole budget plus one epoch (so its ratio is understated, never overstated)."""
     reached = epochs_to_reach(history.train_error, 0.25, start=1 - 1 / budget.num_classes)
@@ -255,22 +255,22 @@ def _gap(history: History, budget: Budget) -> float:
     return sum(gaps[-2:]) / len(gaps[-2:])
 
 
-def _relit(images: torch.Tensor, seed: int) -> torch.Tensor:
+def other_light(images: torch.Tensor, seed: int) -> torch.Tensor:
     """The same images under other light: each image's R, G and B multiplied by its own gain in [0.7, 1.4]."""
     g = torch.Generator().manual_seed(seed)
     gains = torch.exp((2 * torch.rand(len(images), 3, 1, 1, generator=g) - 1) * 0.35)
     return (images.float() * gains).round().clamp(0, 255).to(torch.uint8)
 
 
-def _photo_patches(options: dict, seed: int):
+def photo_patches(options: dict, seed: int):
     """ "Which photo is this patch from?" (alexnet.data.photos); with ``relight``, the validation patches
-    are seen under a different light per patch (:func:`_relit`), the change Section 4.1's colour noise is for."""
+    are seen under a different light per patch (:func:`other_light`), the change Section 4.1's colour noise is for."""
     opts = dict(options)
     relight = opts.pop("relight", False)
     per = {"train": opts.pop("train_patches"), "val": opts.pop("val_patches")}
     train, val = (load_dataset("photos", s, patches_per_photo=per[s], seed=seed, **opts) for s in ("train", "val"))
     if relight:
-        val = ImageTensorDataset(_relit(val.images, seed), val.labels, val.classes)
+        val = ImageTensorDataset(other_light(val.images, seed), val.labels, val.classes)
     return train, val
 
 
@@ -375,8 +375,8 @@ CLAIMS: dict[str, Claim] = {
         paper_scale="CIFAR-10, 50,000 images of 32 px, 10 classes; the four-layer net; ~6 vs ~36 epochs to 25%",
         arms={"ReLU": {"activation": "relu"}, "tanh": {"activation": "tanh"}},
         build=_four_layer,
-        data=_synthetic,
-        measure=_epochs_to_25,
+        data=synthetic,
+        measure=epochs_to_25,
         quick=Design(
             dict(_SHAPES, train_images=2048, val_images=8, contrast=1.0, clutter=2),
             Budget(train_images=2048, image_size=32, num_classes=8, epochs=10),
@@ -410,7 +410,7 @@ CLAIMS: dict[str, Claim] = {
             "no LRN": {"lrn": "none"},
         },
         build=_four_layer,
-        data=_synthetic,
+        data=synthetic,
         measure=_last_val_error,
         paper_value=0.02,
         quick=Design(
@@ -446,7 +446,7 @@ CLAIMS: dict[str, Claim] = {
             "non-overlapping (z=2, s=2)": {"overlapping_pool": False},
         },
         build=_alexnet,
-        data=_synthetic,
+        data=synthetic,
         measure=_last_val_error,
         # 30 epochs, not 10: after 10 both arms' training error (test mode) was still 31-36% on seeds 0-2, so nothing
         # had over-fitted yet; at 30 both fit their 256 images (0-1.2%, probe seeds 500-502)
@@ -481,7 +481,7 @@ CLAIMS: dict[str, Claim] = {
             "crops + flips + PCA": {"pca": True},
         },
         build=_augmented_alexnet,
-        data=_photo_patches,
+        data=photo_patches,
         measure=_gap,
         quick=Design(
             dict(image_size=256, patch_size=77, train_patches=32, val_patches=32, relight=True),
@@ -516,7 +516,7 @@ CLAIMS: dict[str, Claim] = {
         metric="validation minus training error (test mode), mean of the last two epochs",
         arms={"dropout 0.5": {"dropout": 0.5}, "no dropout": {"dropout": 0.0}},
         build=_alexnet,
-        data=_synthetic,
+        data=synthetic,
         measure=_gap,
         quick=Design(
             dict(_SMALL_DATA, random_hue=True),

@@ -58,7 +58,7 @@ class LayerRow:
         return math.prod(self.output_shape)
 
 
-def _macs(module: nn.Module, output: torch.Tensor) -> int:
+def macs(module: nn.Module, output: torch.Tensor) -> int:
     per_image = output[0].numel()
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
@@ -113,7 +113,7 @@ def layer_table(model: nn.Module, input_size: int | Sequence[int]) -> list[Layer
                 kind=type(module).__name__,
                 output_shape=tuple(out.shape[1:]),
                 params=sum(p.numel() for p in module.parameters(recurse=False)),
-                macs=_macs(module, out),
+                macs=macs(module, out),
                 neurons=out[0].numel() if weighted else 0,
             )
         )
