@@ -38,12 +38,12 @@ class _ContractModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """``import alexnet.lrn`` gives the module :mod:`alexnet.nn.lrn` itself (not a copy)."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname.startswith("alexnet.") and fullname[len("alexnet."):] in _CONTRACT:
+        if fullname.startswith("alexnet.") and fullname[len("alexnet.") :] in _CONTRACT:
             return importlib.util.spec_from_loader(fullname, self)
         return None
 
     def create_module(self, spec):
-        module = importlib.import_module(_CONTRACT[spec.name[len("alexnet."):]])
+        module = importlib.import_module(_CONTRACT[spec.name[len("alexnet.") :]])
         spec.loader_state = module.__spec__  # the import machinery sets __spec__ to this alias's; put it back
         return module
 

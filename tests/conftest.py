@@ -1,5 +1,7 @@
-"""Shared fixtures: one build of the book per test session; the tests do not depend on the user's shell."""
+"""Shared fixtures: one build of the book per test session, the tiny training run's configuration; the tests do not
+depend on the user's shell."""
 
+import dataclasses
 import os
 import pathlib
 import subprocess
@@ -34,3 +36,39 @@ def built_book(tmp_path_factory) -> pathlib.Path:
     )
     assert result.returncode == 0, "jupyter-book build -W failed:\n" + result.stdout[-4000:] + result.stderr[-4000:]
     return out / "_build" / "html"
+
+
+# The tiny run several test modules train: the paper's network at width 0.125 on 67-px crops of 72-px synthetic images,
+# 4 classes, batch 32, on the CPU, quiet. He initialisation with standardised inputs (torchvision's convention), as the
+# book's reduced runs use (alexnet.training.recipes), so that a few steps already lower the loss.
+TINY_MODEL = {"width": 0.125, "image_size": 67, "init": "kaiming", "input_convention": "torchvision"}
+TINY_DATA = {"num_images": 64, "image_size": 72, "num_classes": 4}
+TINY_VAL = {"num_images": 32}
+_OPTIONS = ("model_options", "dataset_options", "val_options")
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    """A factory of the tiny :class:`~alexnet.training.config.TrainConfig`: ``tiny_config(epochs=3, out=...)``.
+
+    Any field can be overridden; an override of ``model_options``, ``dataset_options`` or ``val_options`` is merged
+    into the tiny run's (``dataset_options={"num_images": 192}`` keeps the image size and the classes).
+    """
+    from alexnet.training.config import TrainConfig  # here, not at the top: torch comes after the thread count above
+
+    base = TrainConfig(
+        model_options=TINY_MODEL,
+        dataset_options=TINY_DATA,
+        val_options=TINY_VAL,
+        epochs=1,
+        batch_size=32,
+        ten_crop=False,
+        progress=False,
+        device="cpu",
+    )
+
+    def make(**overrides) -> TrainConfig:
+        fields = {name: {**getattr(base, name), **overrides.pop(name, {})} for name in _OPTIONS}  # fresh dicts
+        return dataclasses.replace(base, **fields, **overrides)
+
+    return make

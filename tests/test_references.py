@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from alexnet import build_model
-from alexnet.claims.fit import four_layer_net
 from alexnet.data.augment import ten_crop
 from alexnet.nn.arithmetic import conv_output_size, layer_table, totals
+from alexnet.nn.four_layer import four_layer_net
 from alexnet.nn.lrn import (
     LocalResponseNorm,
     cuda_convnet_lrn,

@@ -19,9 +19,10 @@ from alexnet import data
 from alexnet.cli.main import main
 from alexnet.data import downloads, load_dataset
 from alexnet.training import checkpoint as ckpt
-from alexnet.training.checkpoint import CHECKPOINT_NAME, TrainingError, load_checkpoint, save_checkpoint
-from alexnet.training.config import TrainConfig
+from alexnet.training.checkpoint import load_checkpoint, save_checkpoint
+from alexnet.training.errors import TrainingError
 from alexnet.training.loop import train
+from alexnet.training.run_folder import CHECKPOINT_NAME, RunFolder
 
 
 class Payload:
@@ -68,17 +69,9 @@ def test_evaluate_and_resume_refuse_a_crafted_checkpoint(tmp_path, capsys):
     assert not marker.exists()
 
 
-def test_a_format_1_checkpoint_with_numpy_random_states_still_loads(tmp_path):
+def test_a_format_1_checkpoint_with_numpy_random_states_still_loads(tiny_config, tmp_path):
     """Format 1 stored numpy's state as a tuple holding an array: exactly the three numpy names it needs are allowed."""
-    config = TrainConfig(
-        model_options={"width": 0.125, "image_size": 67},
-        dataset_options={"num_images": 64, "image_size": 72, "num_classes": 4},
-        epochs=1,
-        batch_size=32,
-        ten_crop=False,
-        progress=False,
-        out=str(tmp_path / "run"),
-    )
+    config = tiny_config(out=str(tmp_path / "run"))
     train(config)
     state = load_checkpoint(tmp_path / "run")
     assert isinstance(state["rng"]["numpy"]["key"], torch.Tensor)  # format 2: tensors and plain values only
@@ -125,7 +118,7 @@ def test_stale_temporary_files_of_ours_are_removed_at_start(tmp_path):
         path.write_bytes(b"x" * 100)
     mine = out / "notes.tmp"
     mine.write_text("not ours")
-    with ckpt.RunFolder(out):
+    with RunFolder(out):
         pass
     assert not any(p.exists() for p in stale) and mine.exists()
 

@@ -36,8 +36,10 @@ from pathlib import Path
 
 import torch
 
+from alexnet.claims.claim import TUNING_SEED
+from alexnet.claims.designs import CLAIMS
 from alexnet.claims.fit import History
-from alexnet.claims.runner import CLAIMS, TUNING_SEED, ClaimResult, run_claim
+from alexnet.claims.runner import ClaimResult, run_claim
 from alexnet.claims.statistics import paired_effect, prediction_interval, ratio_effect
 
 __all__ = [

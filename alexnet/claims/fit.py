@@ -2,14 +2,8 @@
 
 What the chapters on ReLU, LRN, overlapping pooling and dropout run:
 
-* :func:`four_layer_net`: the "four-layer convolutional neural network" on CIFAR-10 of Figure 1
-  (Section 3.1) and of the LRN ablation (Section 3.3). The paper does not give its layout; we
-  assume the layout of cuda-convnet's example ``layers-18pct.cfg`` (Krizhevsky's own code, the
-  CIFAR-10 net "18% error in 20 minutes"): three 5x5 convolutions with 32, 32 and 64 kernels,
-  each followed by 3x3 pooling with stride 2, and one fully-connected layer with 10 outputs:
-  four layers with weights. Deviations: PyTorch's default initialisation, and no within-map
-  normalisation where that file has one (3x3, after the first two poolings); the LRN chapter
-  adds a cross-map LRN instead, with the constants of cuda-convnet's 11% file (n=9).
+* :func:`~alexnet.nn.four_layer.four_layer_net`: the "four-layer convolutional neural network" on CIFAR-10
+  of Figure 1 (Section 3.1) and of the LRN ablation (Section 3.3), in :mod:`alexnet.nn.four_layer`.
 * :class:`Budget` and :func:`load_data`: one description of a run's scale, with a quick (CPU,
   synthetic images) and a full (GPU, CIFAR-10) setting picked by :func:`alexnet.chapters.mode.pick`.
 * :func:`fit`: a seeded, compact training loop (SGD with momentum, Section 5's optimiser)
@@ -36,81 +30,9 @@ from torch import nn
 
 from alexnet.data import ImageTensorDataset, load_dataset
 from alexnet.data.inputs import ModelInput
-from alexnet.nn.lrn import LocalResponseNorm
 from alexnet.training.evaluate import evaluate_model
 
-__all__ = [
-    "four_layer_net",
-    "LRN_PLACES",
-    "Budget",
-    "load_data",
-    "seed_everything",
-    "History",
-    "fit",
-    "epochs_to_reach",
-    "format_table",
-]
-
-# ----------------------------------------------------------------------------- the four-layer CIFAR-10 net
-
-LRN_PLACES = ("none", "before_pool", "after_pool")
-
-
-def four_layer_net(
-    activation: str = "relu",
-    lrn: str = "none",
-    overlapping_pool: bool = True,
-    num_classes: int = 10,
-    width: float = 1.0,
-    lrn_size: int = 5,
-    lrn_alpha: float = 1e-4,
-    lrn_beta: float = 0.75,
-    lrn_k: float = 2.0,
-    image_size: int = 32,
-) -> nn.Sequential:
-    """The four-layer CIFAR-10 network of Figure 1 and Section 3.3, as assumed from cuda-convnet.
-
-    Layout (from ``layers-18pct.cfg`` of cuda-convnet): conv 5x5/32 -> max-pool -> conv 5x5/32
-    -> avg-pool -> conv 5x5/64 -> avg-pool -> fc 10, every convolution padded by 2 and followed
-    by the activation; pooling windows are z=3, s=2 (``overlapping_pool=False``: z=2, s=2), with
-    cuda-convnet's ceil rounding so that 32 -> 16 -> 8 -> 4 pixels either way.
-
-    ``lrn`` places the paper's cross-map LRN (Section 3.3) after the first two convolutions:
-    ``"before_pool"`` as the paper does (ReLU -> LRN -> pool), ``"after_pool"`` as CaffeNet did,
-    or ``"none"``. ``width`` multiplies the kernel counts; ``image_size`` (32 for CIFAR-10) is
-    only checked: the last pooling is followed by an adaptive average to 4x4 positions.
-    """
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh}
-    if activation not in acts:
-        raise ValueError(f"activation must be one of {sorted(acts)}, got {activation!r}")
-    if lrn not in LRN_PLACES:
-        raise ValueError(f"lrn must be one of {LRN_PLACES}, got {lrn!r}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    if not width > 0:
-        raise ValueError(f"width must be a positive multiplier, got {width!r}")
-    if image_size < 8:
-        raise ValueError(f"image_size must be at least 8 pixels, got {image_size}")
-    c1, c2, c3 = (max(1, round(c * width)) for c in (32, 32, 64))
-    z = 3 if overlapping_pool else 2
-
-    def norm() -> nn.Module:
-        return LocalResponseNorm(lrn_size, lrn_alpha, lrn_beta, lrn_k)
-
-    layers: list[nn.Module] = []
-    for i, (cin, cout, pool) in enumerate([(3, c1, nn.MaxPool2d), (c1, c2, nn.AvgPool2d), (c2, c3, nn.AvgPool2d)]):
-        layers += [nn.Conv2d(cin, cout, kernel_size=5, padding=2), acts[activation]()]
-        if lrn == "before_pool" and i < 2:
-            layers.append(norm())
-        layers.append(pool(z, 2, ceil_mode=True))
-        if lrn == "after_pool" and i < 2:
-            layers.append(norm())
-    # 32 px -> 16 -> 8 -> 4 (ceil rounding, like cuda-convnet); AdaptiveAvgPool keeps other sizes legal
-    layers += [nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(c3 * 16, num_classes)]
-    net = nn.Sequential(*layers)
-    net.input_convention = "paper"  # cuda-convnet fed it raw 0-255 values minus the mean image, as Section 2
-    return net
-
+__all__ = ["Budget", "load_data", "seed_everything", "History", "fit", "epochs_to_reach", "format_table"]
 
 # ----------------------------------------------------------------------------- budgets and data
 
@@ -275,36 +197,13 @@ def fit(
     for epoch in range(1, budget.epochs + 1):
         start = time.perf_counter()
         order = torch.randperm(len(train), generator=order_gen).to(device)
-        loss_sum, wrong, seen = 0.0, 0, 0
-        for i in range(0, len(order), budget.batch_size):
-            idx = order[i : i + budget.batch_size]
-            x, y = inputs(images[idx]), labels[idx]
-            out = model(x)
-            loss = F.cross_entropy(out, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            hist.steps += 1
-            loss_sum += loss.item() * len(y)
-            wrong += (out.argmax(1) != y).sum().item()
-            seen += len(y)
-            if max_steps is not None and hist.steps >= max_steps:
-                break
+        _train_epoch(model, opt, inputs, (images, labels), order, budget.batch_size, hist, max_steps)
         hist.epoch.append(epoch)
-        hist.train_loss.append(loss_sum / seen)
-        hist.train_error.append(wrong / seen)
         stopping = (max_steps is not None and hist.steps >= max_steps) or (
             stop_below is not None and hist.train_error[-1] <= stop_below
         )
         if epoch % eval_every == 0 or epoch >= budget.epochs - 1 or stopping:
-            hist.eval_epoch.append(epoch)
-            if eval_train:
-                hist.train_eval_error.append(evaluate_model(model, train, inputs, size, device=device)["top1_error"])
-            if val is not None:
-                m = evaluate_model(model, val, inputs, size, device=device)
-                hist.val_loss.append(m["loss"])
-                hist.val_error.append(m["top1_error"])
-                hist.val_top5_error.append(m["top5_error"])
+            _evaluate_epoch(hist, epoch, model, inputs, size, train if eval_train else None, val, device)
         hist.seconds.append(time.perf_counter() - start)
         if verbose:
             evaluated = val is not None and hist.eval_epoch[-1:] == [epoch]
@@ -313,6 +212,49 @@ def fit(
         if stopping:
             break
     return hist
+
+
+def _train_epoch(
+    model: nn.Module, opt, inputs: ModelInput, data: tuple[torch.Tensor, torch.Tensor], order: torch.Tensor,
+    batch_size: int, hist: History, max_steps: int | None,
+) -> None:  # fmt: skip
+    """One pass over the training ``data`` (images, labels) in the mini-batches of ``order``, counting ``hist.steps``
+    and recording the mean loss and the error measured on the fly, on the batches as they are trained (Figure 1's
+    training error)."""
+    images, labels = data
+    loss_sum, wrong, seen = 0.0, 0, 0
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        x, y = inputs(images[idx]), labels[idx]
+        out = model(x)
+        loss = F.cross_entropy(out, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        hist.steps += 1
+        loss_sum += loss.item() * len(y)
+        wrong += (out.argmax(1) != y).sum().item()
+        seen += len(y)
+        if max_steps is not None and hist.steps >= max_steps:
+            break
+    hist.train_loss.append(loss_sum / seen)
+    hist.train_error.append(wrong / seen)
+
+
+def _evaluate_epoch(
+    hist: History, epoch: int, model: nn.Module, inputs: ModelInput, size: int,
+    train: ImageTensorDataset | None, val: ImageTensorDataset | None, device,
+) -> None:  # fmt: skip
+    """After ``epoch``: the training set in test mode (``train``, where asked) and the validation set, on whole
+    ``size``-pixel images."""
+    hist.eval_epoch.append(epoch)
+    if train is not None:
+        hist.train_eval_error.append(evaluate_model(model, train, inputs, size, device=device)["top1_error"])
+    if val is not None:
+        m = evaluate_model(model, val, inputs, size, device=device)
+        hist.val_loss.append(m["loss"])
+        hist.val_error.append(m["top1_error"])
+        hist.val_top5_error.append(m["top5_error"])
 
 
 def epochs_to_reach(errors: Sequence[float], target: float, start: float | None = None) -> float | None:

@@ -18,7 +18,7 @@ again in float64 from the section's own words:
 Only the layers whose options tell the claim's arms apart are checked. The tolerances are far
 wider than float32 rounding (and than the sampling noise of the random layers, at 6 standard
 errors), so the verdict is the same on every CPU, and far narrower than the breakages that
-``tests/test_mechanisms.py`` makes on purpose.
+``tests/claims/test_mechanisms.py`` makes on purpose.
 """
 
 from __future__ import annotations

@@ -29,23 +29,13 @@ import time
 from dataclasses import dataclass, field
 
 from alexnet.chapters.mode import rehearsed
-from alexnet.claims.designs import CLAIMS, TUNING_SEED, Claim, Design
+from alexnet.claims.claim import TUNING_SEED, Claim, Design
+from alexnet.claims.designs import CLAIMS
 from alexnet.claims.fit import Budget, History, fit, format_table, seed_everything
 from alexnet.claims.statistics import Effect, paired_effect, ratio_effect
 from alexnet.training.cost import time_line
 
-__all__ = [
-    "TUNING_SEED",
-    "Design",
-    "Claim",
-    "ClaimResult",
-    "CLAIMS",
-    "run_claim",
-    "CLAIMS_HEADER",
-    "CLAIMS_NOTE",
-    "claims_rows",
-    "claims_table",
-]
+__all__ = ["ClaimResult", "run_claim", "CLAIMS_HEADER", "CLAIMS_NOTE", "claims_rows", "claims_table"]
 
 
 @dataclass
@@ -178,6 +168,33 @@ def run_claim(
     ``seeds`` defaults to the design's number (:attr:`Design.seeds`), the one its evidence records.
     ``learning_rates`` (one per arm, e.g. a record's) skips the sweep and trains at those rates.
     """
+    reported = _reported_seeds(name, seeds, seed_offset, full)
+    claim, start = CLAIMS[name], time.perf_counter()
+    design = claim.design(full)
+    _say(log, f"{name}: {design.describe()}")
+    rates, sweep, sweep_epochs = _learning_rates(claim, design, learning_rates, log)
+    if full:  # hours on a GPU: say how many before they start
+        _say_cost(claim, design, reported, log)
+    values = {arm: [] for arm in claim.arms}
+    histories = {arm: [] for arm in claim.arms}
+    for seed in reported:
+        for arm, history in _train_seed(claim, design, seed, rates).items():
+            histories[arm].append(history)
+            values[arm].append(claim.measure(history, design.budget))
+            _say(log, f"  seed {seed}: {arm}: {values[arm][-1]:.4g}")
+    mech, base = values[claim.mechanism], values[claim.baseline]
+    if claim.ratio:
+        effect = ratio_effect(mech, base)  # the geometric mean of baseline / mechanism, minus 1
+    else:
+        effect = paired_effect(mech, base, claim.larger_is_better)
+    mode, seconds = "full" if full else "quick", time.perf_counter() - start
+    result = ClaimResult(claim, mode, reported, values, effect, rates, seconds, histories, sweep, sweep_epochs)
+    _say(log, result.summary())
+    return result
+
+
+def _reported_seeds(name: str, seeds: int | None, seed_offset: int, full: bool) -> list[int]:
+    """The seeds a run reports: the design's number unless ``seeds`` says otherwise, never the tuning seed."""
     if name not in CLAIMS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(CLAIMS)}")
     seeds = rehearsed(CLAIMS[name].design(full).seeds if seeds is None else seeds, "seeds")
@@ -186,66 +203,48 @@ def run_claim(
     reported = list(range(seed_offset, seed_offset + seeds))
     if seed_offset < 0 or TUNING_SEED in reported:
         raise ValueError(f"the seeds must be non-negative and exclude the tuning seed {TUNING_SEED}, got {reported}")
-    claim, start = CLAIMS[name], time.perf_counter()
-    design = claim.design(full)
-    budget = design.budget
-    _say(log, f"{name}: {design.describe()}")
+    return reported
+
+
+def _learning_rates(claim: Claim, design: Design, given: dict[str, float] | None, log) -> tuple[dict, dict, dict]:
+    """Each arm's learning rate, with the sweep that chose it (empty where none ran) and its epochs per run:
+    ``given`` rates as they are, a sweep on :data:`TUNING_SEED` where the design lists several, else its one."""
+    if given is not None:
+        if set(given) != set(claim.arms):
+            raise ValueError(f"learning_rates must name every arm {list(claim.arms)}, got {list(given)}")
+        return dict(given), {}, {}
+    if len(design.lrs) > 1:
+        return _sweep(claim, design, log)
+    return {arm: design.lrs[0] for arm in claim.arms}, {}, {}
+
+
+def _sweep(claim: Claim, design: Design, log) -> tuple[dict, dict, dict]:
+    """Figure 1: each network's learning rate chosen to train it as fast as possible, on the tuning seed alone."""
+    data = claim.data(design.data, TUNING_SEED)
+    tune = dataclasses.replace(design.budget, epochs=design.tune_epochs or design.budget.epochs)
     rates, sweep, sweep_epochs = {}, {}, {}
-    if learning_rates is not None:
-        if set(learning_rates) != set(claim.arms):
-            raise ValueError(f"learning_rates must name every arm {list(claim.arms)}, got {list(learning_rates)}")
-        rates = dict(learning_rates)
-    elif len(design.lrs) > 1:  # Figure 1: each network's learning rate chosen to train it as fast as possible
-        data = claim.data(design.data, TUNING_SEED)
-        tune = dataclasses.replace(budget, epochs=design.tune_epochs or budget.epochs)
-        for arm, options in claim.arms.items():
-            sweep[arm], last, sweep_epochs[arm] = {}, {}, {}
-            for lr in design.lrs:
-                given = _sweep_budget(claim, tune, sweep[arm], sweep_epochs[arm])
-                history = _train_arm(claim, options, data, given, TUNING_SEED, lr)
-                sweep[arm][lr], last[lr] = claim.measure(history, given), history.train_loss[-1]
-                sweep_epochs[arm][lr] = given.epochs
-                _say(log, f"  tuning seed {TUNING_SEED}: {arm} at lr {lr:g}: {sweep[arm][lr]:.4g}")
-            # the best metric; between equals (e.g. none reached the target), the lower final training loss
-            rates[arm] = min(design.lrs, key=lambda lr, arm=arm, last=last: (_score(claim, sweep[arm][lr]), last[lr]))
-        _say(log, f"  chosen learning rates: {rates}")
-    else:
-        rates = {arm: design.lrs[0] for arm in claim.arms}
-    if full:  # hours on a GPU: say how many before they start
-        train = claim.data(design.data, reported[0])[0]
-        runs = len(claim.arms) * len(reported)
-        net = claim.build(claim.arms[claim.mechanism], budget, train)
-        _say(
-            log,
-            f"{runs} runs of {budget.epochs} epochs; "
-            + time_line(net, len(train), runs * budget.epochs, budget.image_size),
-        )
-    values = {arm: [] for arm in claim.arms}
-    histories = {arm: [] for arm in claim.arms}
-    for seed in reported:
-        for arm, history in _train_seed(claim, design, seed, rates).items():
-            histories[arm].append(history)
-            values[arm].append(claim.measure(history, budget))
-            _say(log, f"  seed {seed}: {arm}: {values[arm][-1]:.4g}")
-    mech, base = values[claim.mechanism], values[claim.baseline]
-    if claim.ratio:
-        effect = ratio_effect(mech, base)  # the geometric mean of baseline / mechanism, minus 1
-    else:
-        effect = paired_effect(mech, base, claim.larger_is_better)
-    result = ClaimResult(
-        claim,
-        "full" if full else "quick",
-        reported,
-        values,
-        effect,
-        rates,
-        time.perf_counter() - start,
-        histories,
-        sweep,
-        sweep_epochs,
-    )
-    _say(log, result.summary())
-    return result
+    for arm, options in claim.arms.items():
+        sweep[arm], last, sweep_epochs[arm] = {}, {}, {}
+        for lr in design.lrs:
+            given = _sweep_budget(claim, tune, sweep[arm], sweep_epochs[arm])
+            history = _train_arm(claim, options, data, given, TUNING_SEED, lr)
+            sweep[arm][lr], last[lr] = claim.measure(history, given), history.train_loss[-1]
+            sweep_epochs[arm][lr] = given.epochs
+            _say(log, f"  tuning seed {TUNING_SEED}: {arm} at lr {lr:g}: {sweep[arm][lr]:.4g}")
+        # the best metric; between equals (e.g. none reached the target), the lower final training loss
+        rates[arm] = min(design.lrs, key=lambda lr, arm=arm, last=last: (_score(claim, sweep[arm][lr]), last[lr]))
+    _say(log, f"  chosen learning rates: {rates}")
+    return rates, sweep, sweep_epochs
+
+
+def _say_cost(claim: Claim, design: Design, reported: list[int], log) -> None:
+    """How many runs of how many epochs, and what they cost on this machine (:func:`alexnet.training.cost.time_line`)."""
+    budget = design.budget
+    train = claim.data(design.data, reported[0])[0]
+    runs = len(claim.arms) * len(reported)
+    net = claim.build(claim.arms[claim.mechanism], budget, train)
+    cost = time_line(net, len(train), runs * budget.epochs, budget.image_size)
+    _say(log, f"{runs} runs of {budget.epochs} epochs; {cost}")
 
 
 CLAIMS_HEADER = ("section", "claim", "paper", "ours", "95% interval", "verdict", "paper's size inside", "seeds", "mode")

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alexnet.claims.designs import _gap
 from alexnet.claims.fit import History, epochs_to_reach
+from alexnet.claims.materials import gap
 from alexnet.claims.runner import ClaimResult
 from alexnet.claims.statistics import Effect, paired_effect, ratio_effect
 
@@ -67,7 +67,7 @@ def _last_two(history: History, key: str) -> float:
 def overfitting_gaps(pooling: ClaimResult) -> dict[str, list[float]]:
     """Per arm and seed: validation minus training error in test mode, the mean of the last two evaluations."""
     budget = pooling.claim.design(pooling.mode == "full").budget
-    return {arm: [_gap(h, budget) for h in pooling.histories[arm]] for arm in pooling.claim.arms}
+    return {arm: [gap(h, budget) for h in pooling.histories[arm]] for arm in pooling.claim.arms}
 
 
 def pooling_overfitting(pooling: ClaimResult) -> Effect:

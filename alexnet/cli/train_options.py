@@ -1,4 +1,4 @@
-"""The ``train`` command's options: what they are, what they accept, and the run they make.
+"""The ``train`` command's options and the run they make (what each value may be: :mod:`alexnet.cli.option_types`).
 
 Every option changes a recipe of :mod:`alexnet.training.recipes`: ``CLI_QUICK`` (a reduced-scale run on
 synthetic data, about two minutes on a CPU) when no dataset is named, ``PAPER`` (Section 5 at the
@@ -11,24 +11,13 @@ its first line.
 from __future__ import annotations
 
 import argparse
-import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "add_train_options",
-    "quick_config",
-    "scale_line",
-    "Number",
-    "PathArg",
-    "DEVICE",
-    "PAPER_SCALE",
-    "DATASETS",
-    "SEED",
-    "RUNS",
-]
+from alexnet.cli.option_types import DEVICE, POSITIVE, SEED, WHOLE, Number, PathArg
+
+__all__ = ["add_train_options", "quick_config", "scale_line", "PAPER_SCALE", "DATASETS", "RUNS"]
 
 PAPER_SCALE = (
     "paper: ImageNet, 1.2 million images of 1000 classes at 256 px cropped to 224, full width, "
@@ -44,119 +33,13 @@ INIT_WORDS = {  # --init in words, for the "this run" line
 RUNS = Path("runs")  # where runs without --out get a new numbered folder
 
 
-# ----------------------------------------------------------------------------- what each option accepts
-# Every option that takes a number, a path or a device names one of these as its argparse ``type``:
-# a bad value stops the command before any work with one line, ``argument --batch-size: expected a
-# whole number of at least 1, got '0'`` (the parsers of ``alexnet.cli.main`` print it without the usage).
-
-
-@dataclass(frozen=True)
-class Number:
-    """A whole (``whole=True``) or real number from ``low`` to ``high``; ``above``: ``low`` itself excluded,
-    ``below``: ``high`` itself excluded; ``high_words``: how to write ``high`` (e.g. ``2**63 - 1``)."""
-
-    whole: bool = True
-    low: float | None = None
-    high: float | None = None
-    above: bool = False
-    below: bool = False
-    high_words: str | None = None
-
-    def __call__(self, text: str):
-        try:
-            value = int(text) if self.whole else float(text)
-        except ValueError:
-            value = None
-        if value is None or not math.isfinite(value) or not self.accepts(value):
-            raise argparse.ArgumentTypeError(f"expected {self}, got {text!r}")
-        return value
-
-    def accepts(self, value) -> bool:
-        low_ok = self.low is None or (value > self.low if self.above else value >= self.low)
-        high_ok = self.high is None or (value < self.high if self.below else value <= self.high)
-        return low_ok and high_ok
-
-    def __str__(self) -> str:
-        kind = "a whole number" if self.whole else "a number"
-        if self.high is not None:
-            low = "" if self.low is None else f" from {self.low:g}{' (excluded)' if self.above else ''}"
-            return f"{kind}{low} to {self.high_words or f'{self.high:g}'}{' (excluded)' if self.below else ''}"
-        if self.low is not None:
-            return f"{kind} {'above' if self.above else 'of at least'} {self.low:g}"
-        return kind
-
-    def bad_values(self) -> list[str]:
-        """Texts this option must refuse: a word, and the numbers just outside its range."""
-        step = 1 if self.whole else 0.5
-        bad = ["many"]
-        if self.low is not None:
-            bad.append(str(self.low if self.above else self.low - step))
-        if self.high is not None:
-            bad.append(str(self.high if self.below else self.high + step))
-        return bad
-
-
-@dataclass(frozen=True)
-class PathArg:
-    """A path: ``"existing"`` (a file or folder that is there), ``"folder"`` (a folder, made if missing,
-    so not a file), ``"new file"`` (a file to write: its folder is there, and it is not a folder)."""
-
-    kind: str
-
-    def __call__(self, text: str) -> str:
-        path = Path(text)
-        if not text or (self.kind == "existing" and not path.exists()):
-            raise argparse.ArgumentTypeError(f"expected {self}, but there is nothing at {text!r}")
-        if self.kind == "folder" and (path.exists() and not path.is_dir() or _under_a_file(path)):
-            raise argparse.ArgumentTypeError(f"expected {self}, but {text!r} is a file or lies under one")
-        if self.kind == "new file" and (path.is_dir() or not path.parent.is_dir()):
-            raise argparse.ArgumentTypeError(f"expected {self}, got {text!r}")
-        return text
-
-    def __str__(self) -> str:
-        return {"existing": "a file or folder that exists", "folder": "a folder (made if missing)",
-                "new file": "a file to write, in a folder that exists"}[self.kind]  # fmt: skip
-
-    def bad_values(self, tmp: Path) -> list[str]:
-        """Paths this option must refuse, made under ``tmp``."""
-        (tmp / "a-file").write_text("")
-        (tmp / "a-folder").mkdir(exist_ok=True)
-        return {"existing": [str(tmp / "missing")], "folder": [str(tmp / "a-file"), str(tmp / "a-file" / "below")],
-                "new file": [str(tmp / "a-folder"), str(tmp / "missing" / "report.md")]}[self.kind]  # fmt: skip
-
-
-def _under_a_file(path: Path) -> bool:
-    return any(p.exists() and not p.is_dir() for p in path.parents)
-
-
-@dataclass(frozen=True)
-class Device:
-    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; whether this machine has it is checked when the run starts."""
-
-    def __call__(self, text: str) -> str:
-        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", text):
-            raise argparse.ArgumentTypeError(f"expected {self}, got {text!r}")
-        return text
-
-    def __str__(self) -> str:
-        return "auto, cpu, cuda, cuda:N or mps"
-
-    def bad_values(self) -> list[str]:
-        return ["gpu", "cuda:x"]
-
-
-DEVICE = Device()
-WHOLE = Number(low=1)  # a count: epochs, images, a batch
-POSITIVE = Number(whole=False, low=0, above=True)  # a learning rate, a width multiplier
-SEED = Number(low=0, high=2**63 - 1, high_words="2**63 - 1")  # what every random-number generator of a run accepts
-
-
 def _per_dataset(quick: Any, paper: Any, source: str = "Section 5") -> str:
     return f"default: {quick} on synthetic data, otherwise {paper} as in {source}"
 
 
 def add_train_options(t: argparse.ArgumentParser) -> None:
     """The options of ``train``; each help text names its default as the recipe the run starts from has it."""
+    from alexnet.data.augment import AUGMENTS
     from alexnet.training.recipes import CLI_QUICK, PAPER
 
     _run_options(t, CLI_QUICK, PAPER)
@@ -169,7 +52,7 @@ def add_train_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--augment",
-        choices=["paper", "crop-flip", "none"],
+        choices=AUGMENTS,
         default="paper",
         help="training-time augmentation: paper is Section 4.1's crops, flips and PCA colour noise",
     )
@@ -272,16 +155,15 @@ def _fresh_run_folder(model: str, dataset: str) -> str:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Raise ValueError for options that cannot go together (each value alone was checked when parsed)."""
+    from alexnet.training.run_folder import refuse_to_overwrite
+
     synthetic = args.dataset == "synthetic"
     if not synthetic and (args.classes is not None or args.images is not None):
         raise ValueError("--classes and --images apply to --dataset synthetic only")
     if args.resume and not args.out:
         raise ValueError("--resume needs --out, the folder of the run to continue")
-    if args.out and not args.resume and (Path(args.out) / "checkpoint.pt").is_file():
-        raise ValueError(
-            f"{args.out} already holds the checkpoint of a run: continue it with --resume, "
-            "choose another folder with --out, or leave --out away for a new folder under runs/"
-        )
+    refuse_to_overwrite(args.out, args.resume, "continue it with --resume, choose another folder with --out, or "
+                        "leave --out away for a new folder under runs/", ValueError)  # fmt: skip
     if not synthetic and not args.download:
         _check_downloaded(args.dataset, Path(args.data_root))
 
@@ -318,28 +200,8 @@ def quick_config(args: argparse.Namespace | None = None):
     _check_options(args)
     synthetic = args.dataset == "synthetic"
     base = CLI_QUICK if synthetic else PAPER
-
-    def pick(value, default):
-        return value if value is not None else default
-
-    model_options: dict[str, Any] = {}
-    for key in ("width", "image_size", "init", "dropout"):
-        value = pick(getattr(args, key), base.model_options.get(key))
-        if value is not None:
-            model_options[key] = value
-    if model_options.get("init") == "kaiming":  # He init comes with standardised inputs (see recipes.CLI_QUICK)
-        model_options["input_convention"] = "torchvision"
-    dataset_options: dict[str, Any] = {}
-    val_options: dict[str, Any] = {}
-    if synthetic:
-        stored, crop = base.dataset_options["image_size"], base.model_options["image_size"]
-        dataset_options = {
-            "num_classes": pick(args.classes, base.dataset_options["num_classes"]),
-            "num_images": pick(args.images, base.dataset_options["num_images"]),
-            "image_size": model_options["image_size"] + (stored - crop),  # room for random crops (Section 4.1)
-        }
-        val_options = {"num_images": max(dataset_options["num_classes"], dataset_options["num_images"] // 4)}
-
+    model_options = _model_options(args, base)
+    dataset_options, val_options = _synthetic_options(args, base, model_options) if synthetic else ({}, {})
     return TrainConfig(
         model=args.model,
         model_options=model_options,
@@ -348,9 +210,9 @@ def quick_config(args: argparse.Namespace | None = None):
         val_options=val_options,
         data_root=args.data_root,
         download=args.download,
-        epochs=pick(args.epochs, base.epochs),
-        batch_size=pick(args.batch_size, base.batch_size),
-        lr=pick(args.lr, base.lr),
+        epochs=_pick(args.epochs, base.epochs),
+        batch_size=_pick(args.batch_size, base.batch_size),
+        lr=_pick(args.lr, base.lr),
         optimizer=args.optimizer,
         augment=args.augment,
         seed=args.seed,
@@ -363,15 +225,47 @@ def quick_config(args: argparse.Namespace | None = None):
     )
 
 
+def _pick(value, default):
+    return value if value is not None else default
+
+
+def _model_options(args: argparse.Namespace, base) -> dict[str, Any]:
+    """The network's options: those given, else the recipe's; He init comes with standardised inputs."""
+    from alexnet.nn.config import HE_STANDARDISED
+
+    model_options: dict[str, Any] = {}
+    for key in ("width", "image_size", "init", "dropout"):
+        value = _pick(getattr(args, key), base.model_options.get(key))
+        if value is not None:
+            model_options[key] = value
+    if model_options.get("init") == HE_STANDARDISED["init"]:
+        model_options.update(HE_STANDARDISED)
+    return model_options
+
+
+def _synthetic_options(args: argparse.Namespace, base, model_options: dict[str, Any]) -> tuple[dict, dict]:
+    """Both splits' options and the validation split's own for the synthetic data: the classes and images
+    given, else the recipe's, stored larger than the crop by as much as the recipe's (Section 4.1's random
+    crops), and a quarter as many validation images (at least one per class)."""
+    stored, crop = base.dataset_options["image_size"], base.model_options["image_size"]
+    dataset_options = {
+        "num_classes": _pick(args.classes, base.dataset_options["num_classes"]),
+        "num_images": _pick(args.images, base.dataset_options["num_images"]),
+        "image_size": model_options["image_size"] + (stored - crop),  # room for random crops (Section 4.1)
+    }
+    val_options = {"num_images": max(dataset_options["num_classes"], dataset_options["num_images"] // 4)}
+    return dataset_options, val_options
+
+
 def scale_line(config) -> str:
     """Two lines: this run's scale and the paper's, in words."""
-    from alexnet.nn.config import PRESETS
+    from alexnet.nn.config import HE_STANDARDISED, PRESETS
 
     m, d = config.model_options, config.dataset_options
     preset = PRESETS.get(config.model, PRESETS["paper"])
     init = m.get("init", preset.init)
     init_words = INIT_WORDS.get(init, f"init {init}")
-    if init == "kaiming" and config.dataset == "synthetic":
+    if init == HE_STANDARDISED["init"] and config.dataset == "synthetic":
         init_words += (
             ", not Section 5's N(0, 0.01): the narrow network stays at chance with that; inputs standardised "
             "(torchvision's convention), not Section 2's raw 0-255 values minus the mean image, on which He init diverges"

@@ -14,11 +14,18 @@
   The 256-pixel sets get the paper's preprocessing (Section 2): shorter side rescaled to 256,
   the central 256x256 patch cropped; they are decoded once into a uint8 array file on disk (the
   decode-once cache) and memory-mapped on later runs, so that no epoch decodes a JPEG again.
-  The network's input is made from these uint8 images by :class:`alexnet.data.inputs.ModelInput`
-  (Section 2: raw values minus the training set's mean image).
+  The network's input is made from these uint8 images by :class:`ModelInput` (Section 2: raw
+  values minus the training set's mean image; ``CONVENTIONS``: the paper's, or torchvision's).
+
+Augmentation (Section 4.1) is ``augment``: random crops and their mirror images, the ten test
+patches, PCA lighting, and :class:`Augment`, the layer that applies them to a batch on its device.
 
 One module per dataset (``shapes``, ``shipped_photos``, ``folders``, ``downloads``), with the
-decoding (``decode``) and the decode-once cache (``cache``) apart; every name is importable from here.
+decoding (``decode``) and the decode-once cache (``cache``) apart; the input convention in
+``inputs``, augmentation in ``augment``. Every name in ``__all__`` is importable from here
+(``from alexnet.data import ModelInput, load_dataset``), and ``inputs`` and ``augment`` are
+attributes too. The trainer's batch feeder, ``alexnet.data.feeder``, loads its splits with
+:func:`load_dataset` from here, so it is imported from its module, not here.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from collections.abc import Callable
 
 from torch.utils.data import Dataset
 
+from alexnet._exports import public_names
+from alexnet.data import augment, inputs
 from alexnet.data.cache import CACHE_FORMAT, CachedImageDataset, decode_cached
 from alexnet.data.decode import MAX_ASPECT, CorruptImageError, decode_image
 from alexnet.data.downloads import CIFAR10_FOLDER, CIFAR10_URL, IMAGENETTE_FOLDERS, cifar10, imagenette
@@ -61,7 +70,14 @@ __all__ = [
     "CIFAR10_FOLDER",
     "CIFAR10_URL",
     "PIP_NAMES",
+    # Section 2: the network's input, and Section 4.1: augmentation (their modules' public names, below)
+    *inputs.__all__,
+    *augment.__all__,
+    "inputs",
+    "augment",
 ]
+# ModelInput, Augment, ten_crop ...: read from their modules on first use
+__getattr__, __dir__ = public_names(__name__, ("inputs", "augment"))
 
 
 LOADERS: dict[str, Callable[..., ImageTensorDataset]] = {

@@ -24,6 +24,8 @@ import torch
 from torch import nn
 
 __all__ = [
+    "AUGMENTS",
+    "check_augment",
     "training_augment",
     "crop_flip",
     "random_crop_flip_params",
@@ -34,6 +36,10 @@ __all__ = [
     "pca_lighting",
     "Augment",
 ]
+
+# What the trainer can do to its training images: "paper", Section 4.1's crops, flips and PCA colour noise;
+# "crop-flip", without the colour noise; "none", the centre crop only.
+AUGMENTS = ("paper", "crop-flip", "none")
 
 
 def _check_batch(images: torch.Tensor, size: int | None = None) -> None:
@@ -256,6 +262,13 @@ class Augment(nn.Module):
         return f"size={self.size}, crop={self.crop}, flip={self.flip}, lighting={self.lighting}, std={self.std}"
 
 
+def check_augment(kind: str) -> None:
+    """A ``ValueError`` unless ``kind`` is one of :data:`AUGMENTS`."""
+    if kind not in AUGMENTS:
+        names = ", ".join(repr(name) for name in AUGMENTS[:-1])
+        raise ValueError(f"augment must be {names} or {AUGMENTS[-1]!r}, got {kind!r}")
+
+
 def training_augment(kind: str, size: int, train_images: torch.Tensor, inputs, std: float = 0.1) -> Augment:
     """The trainer's :class:`Augment`, on the training images' device: ``kind`` is ``TrainConfig.augment``.
 
@@ -267,8 +280,7 @@ def training_augment(kind: str, size: int, train_images: torch.Tensor, inputs, s
     ``generator`` each epoch to one on the training device, so a GPU step never waits for random
     numbers from the host.
     """
-    if kind not in ("paper", "crop-flip", "none"):
-        raise ValueError(f"augment must be 'paper', 'crop-flip' or 'none', got {kind!r}")
+    check_augment(kind)
     eigen = rgb_eigen(train_images) if kind == "paper" else None
     layer = Augment(size, eigen=eigen, std=std, scale=inputs.pixel_scale(train_images.device))
     return layer.to(train_images.device).train(kind != "none")

@@ -49,6 +49,19 @@ def image_folder(
             "(the layout of ImageNet's train and val sets after sorting val into class folders)"
         )
     by_class = list_images(folder) if listing is None else listing
+    _check_listing(by_class, folder, split)
+    classes = list(by_class)
+    files = [path for found in by_class.values() for path in found]
+    labels = [label for label, found in enumerate(by_class.values()) for _ in found]
+    cache_name = f"{split}-{image_size}px-{_fingerprint(files, root, on_error)}"
+    cache_path = Path(cache_dir if cache_dir is not None else root / ".alexnet-cache") / cache_name
+    dataset = decode_cached(files, labels, classes, cache_path, image_size, on_error, num_workers, progress, base=root)
+    dataset.class_counts = {name: len(found) for name, found in by_class.items()}
+    return dataset
+
+
+def _check_listing(by_class: dict[str, list[Path]], folder: Path, split: str) -> None:
+    """A ``FileNotFoundError`` for a split with no class folders, no images, or a class folder with none."""
     if not by_class:
         raise FileNotFoundError(
             f"{os.fspath(folder)!r} has no class folders: expected {split}/<class name>/<image files>"
@@ -65,18 +78,15 @@ def image_folder(
             f"the class folder {os.fspath(folder / empty[0])!r} holds no image files{others}: put the class's "
             "images there or remove the folder"
         )
-    classes = list(by_class)
-    files = [path for found in by_class.values() for path in found]
-    labels = [label for label, found in enumerate(by_class.values()) for _ in found]
+
+
+def _fingerprint(files: list[Path], root: Path, on_error: str) -> str:
+    """What the decode-once cache's name changes with: the files' names, sizes and times, and ``on_error``."""
     digest = hashlib.sha1(f"on_error={on_error}\n".encode())
     for path in files:  # names as bytes (any file name, UTF-8 or not), sizes and times: a replaced image is seen
         stat = path.stat()
         digest.update(os.fsencode(path.relative_to(root)) + f":{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    cache_name = f"{split}-{image_size}px-{digest.hexdigest()[:12]}"
-    cache_path = Path(cache_dir if cache_dir is not None else root / ".alexnet-cache") / cache_name
-    dataset = decode_cached(files, labels, classes, cache_path, image_size, on_error, num_workers, progress, base=root)
-    dataset.class_counts = {name: len(found) for name, found in by_class.items()}
-    return dataset
+    return digest.hexdigest()[:12]
 
 
 def list_images(folder: str | os.PathLike) -> dict[str, list[Path]]:

@@ -27,28 +27,33 @@ class Photo:
     licence: str
 
 
+def _shipped(package: str, folder: str, shipper: str, *photos: tuple[str, str, str, str]) -> tuple[Photo, ...]:
+    """The photos ``package`` ships in its ``folder``, each given as (name, file, source, licence); every source
+    ends with the name of who ships it, ``shipper``."""
+    return tuple(Photo(name, package, folder + file, f"{source} ({shipper})", licence)
+                 for name, file, source, licence in photos)  # fmt: skip
+
+
 # Sources and licences as each package documents them: scikit-image in the docstrings of
 # skimage.data (astronaut, chelsea, coffee, rocket, immunohistochemistry), scikit-learn in
 # sklearn/datasets/images/README.txt; matplotlib's sample_data README names no licence.
 PHOTOS: tuple[Photo, ...] = (
-    Photo("astronaut", "skimage", "data/astronaut.png",
-          "Eileen Collins, NASA Great Images database (scikit-image)", "public domain: no known copyright restrictions"),
-    Photo("chelsea", "skimage", "data/chelsea.png",
-          "Chelsea the cat, photographed by Stefan van der Walt (scikit-image)", "CC0"),
-    Photo("coffee", "skimage", "data/coffee.png",
-          "a coffee cup, Pikolo Espresso Bar, photographed by Rachel Michetti (scikit-image)", "CC0"),
-    Photo("rocket", "skimage", "data/rocket.jpg",
-          "DSCOVR lifting off on a Falcon 9, SpaceX Photos on Flickr (scikit-image)", "public domain, released by SpaceX"),
-    Photo("ihc", "skimage", "data/ihc.png",
-          "immunohistochemical staining of colonic glands, Center for Microscopy And Molecular Imaging (scikit-image)",
-          "no known copyright restrictions"),
-    Photo("china", "sklearn", "datasets/images/china.jpg",
-          "danielbuechele on Flickr, retrieved by Robert Layton (scikit-learn)", "CC BY 2.0"),
-    Photo("flower", "sklearn", "datasets/images/flower.jpg",
-          "vultilion on Flickr, retrieved by Robert Layton (scikit-learn)", "CC BY 2.0"),
-    Photo("grace_hopper", "matplotlib", "mpl-data/sample_data/grace_hopper.jpg",
-          "U.S. Navy portrait of Grace Hopper (matplotlib sample data)",
-          "public domain as a work of the U.S. federal government (matplotlib names no licence)"),
+    *_shipped("skimage", "data/", "scikit-image",
+              ("astronaut", "astronaut.png", "Eileen Collins, NASA Great Images database",
+               "public domain: no known copyright restrictions"),
+              ("chelsea", "chelsea.png", "Chelsea the cat, photographed by Stefan van der Walt", "CC0"),
+              ("coffee", "coffee.png", "a coffee cup, Pikolo Espresso Bar, photographed by Rachel Michetti", "CC0"),
+              ("rocket", "rocket.jpg", "DSCOVR lifting off on a Falcon 9, SpaceX Photos on Flickr",
+               "public domain, released by SpaceX"),
+              ("ihc", "ihc.png",
+               "immunohistochemical staining of colonic glands, Center for Microscopy And Molecular Imaging",
+               "no known copyright restrictions")),
+    *_shipped("sklearn", "datasets/images/", "scikit-learn",
+              ("china", "china.jpg", "danielbuechele on Flickr, retrieved by Robert Layton", "CC BY 2.0"),
+              ("flower", "flower.jpg", "vultilion on Flickr, retrieved by Robert Layton", "CC BY 2.0")),
+    *_shipped("matplotlib", "mpl-data/sample_data/", "matplotlib sample data",
+              ("grace_hopper", "grace_hopper.jpg", "U.S. Navy portrait of Grace Hopper",
+               "public domain as a work of the U.S. federal government (matplotlib names no licence)")),
 )  # fmt: skip
 
 PIP_NAMES = {"skimage": "scikit-image", "sklearn": "scikit-learn", "matplotlib": "matplotlib"}

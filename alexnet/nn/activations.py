@@ -3,7 +3,7 @@
 The paper's argument is about gradients: a saturating unit passes almost none once its input is
 large, a ReLU passes all of it wherever it is active, and networks of ReLUs therefore train
 "several times faster" (Figure 1). :func:`activation_and_gradient` gives f and f' by autograd,
-what chapter 3 plots (:func:`alexnet.chapters.plots.plot_activations`); the networks choose their
+what chapter 3 plots (:func:`alexnet.chapters.mechanism_plots.plot_activations`); the networks choose their
 activation by name (:data:`ACTIVATIONS`).
 """
 
@@ -16,13 +16,15 @@ from torch import nn
 
 __all__ = ["ACTIVATIONS", "ACTIVATION_FUNCTIONS", "activation_and_gradient"]
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}  # the units a network of this package can be built with
-
-ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
+# Section 3.1's units: each name's function f and the layer a network of this package is built with, where one is
+# (Figure 1 compares ReLU and tanh networks; the sigmoid is only plotted).
+_UNITS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], type[nn.Module] | None]] = {
+    "relu": (torch.relu, nn.ReLU),
+    "tanh": (torch.tanh, nn.Tanh),
+    "sigmoid": (torch.sigmoid, None),
 }
+ACTIVATIONS = {name: layer for name, (_, layer) in _UNITS.items() if layer is not None}
+ACTIVATION_FUNCTIONS = {name: f for name, (f, _) in _UNITS.items()}
 
 
 def activation_and_gradient(name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

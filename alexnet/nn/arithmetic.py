@@ -22,7 +22,7 @@ from torch import nn
 
 from alexnet.nn.modes import eval_mode
 
-__all__ = ["conv_output_size", "LayerRow", "layer_table", "totals", "format_table"]
+__all__ = ["conv_output_size", "LayerRow", "macs", "layer_table", "totals", "format_table"]
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int = 0, ceil_mode: bool = False) -> int:

@@ -8,14 +8,29 @@ the three networks the book compares (see :mod:`alexnet.nn.model`).
 from __future__ import annotations
 
 import dataclasses
+import types
 from dataclasses import dataclass
 
 from alexnet.nn.activations import ACTIVATIONS
 from alexnet.nn.fields import check_types
 
-__all__ = ["AlexNetConfig", "PRESETS", "INITS", "DROPOUT_PLACES", "INPUT_CONVENTIONS", "DESIGN_SIZE", "check_config"]
+__all__ = [
+    "AlexNetConfig",
+    "PRESETS",
+    "INITS",
+    "HE_STANDARDISED",
+    "DROPOUT_PLACES",
+    "INPUT_CONVENTIONS",
+    "DESIGN_SIZE",
+    "check_config",
+]
 
 INITS = ("paper", "paper-width", "pytorch", "kaiming")
+# He init (He et al. 2015, not the paper's) goes with standardised inputs (torchvision's convention): on Section 2's
+# raw 0-255 values minus the mean image it diverges at lr 0.01, while Section 5's N(0, 0.01) leaves a reduced-width
+# network at chance for many epochs (chapter 11). A run given He init is given both: the recipes, the claims' reduced
+# AlexNets, the doctor and `train --init kaiming`.
+HE_STANDARDISED = types.MappingProxyType({"init": "kaiming", "input_convention": "torchvision"})
 DROPOUT_PLACES = ("outputs", "inputs")  # of fc6 and fc7: the paper's (after relu6/relu7), torchvision's
 INPUT_CONVENTIONS = ("paper", "torchvision")  # what the network is fed: alexnet.data.inputs
 DESIGN_SIZE = 227  # the input side the paper's layer sizes are computed for (Figure 2, the CS231n reading)

@@ -68,7 +68,7 @@ class LocalResponseNorm(nn.Module):
 
     ``impl`` chooses the code that computes the same layer: ``"paper"`` is :func:`local_response_norm`
     (the formula written out), ``"torch"`` is ``torch.nn.functional.local_response_norm`` with
-    alpha * n (:func:`torch_alpha`). Both give the same numbers (``tests/test_fast_path.py``); the
+    alpha * n (:func:`torch_alpha`). Both give the same numbers (``tests/training/test_step.py``); the
     trainer picks the faster one for its device (:func:`alexnet.training.step.choose_lrn`).
     """
 

@@ -38,7 +38,8 @@ from alexnet.nn.arithmetic import conv_output_size
 from alexnet.nn.config import DESIGN_SIZE, PRESETS, AlexNetConfig
 from alexnet.nn.lrn import LocalResponseNorm
 
-__all__ = ["AlexNetConfig", "AlexNet", "build_model", "PRESETS"]
+__all__ = ["AlexNet", "build_model"]
+
 
 class AlexNet(nn.Module):
     """AlexNet built from an :class:`AlexNetConfig`; see the module docstring for the variants."""

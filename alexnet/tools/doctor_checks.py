@@ -2,123 +2,55 @@
 
 Each takes the :class:`~alexnet.tools.report.Report` (which holds the device and the
 :class:`~alexnet.tools.report.Scale`) and adds PASS, FAIL, INFO or SKIP lines to it; a check that raises
-becomes one FAIL line (:func:`_section`) and the report goes on. The data are made on the spot
-(:func:`colour_classes`), so nothing here needs the internet.
+becomes one FAIL line (:func:`alexnet.tools.report.checking`) and the report goes on. Here: the machine,
+the paper's LRN (Section 3.3), the augmentation (Section 4.1), one step in reduced precision and the
+throughput; the runs through the trainer (the smoke run, fp16, a resume) are in
+:mod:`alexnet.tools.doctor_runs`, on data made on the spot (:func:`colour_classes`), so nothing here needs
+the internet.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import platform
-import resource
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from alexnet import data
 from alexnet.data import augment as aug
+from alexnet.nn.config import HE_STANDARDISED
 from alexnet.nn.model import build_model
 from alexnet.tools.bench import bench, bench_lrn
-from alexnet.training.checkpoint import load_checkpoint
-from alexnet.training.config import TrainConfig
-from alexnet.training.loop import train
+from alexnet.tools.doctor_runs import DATASET, colour_classes, fp16, registered, resume, smoke
+from alexnet.tools.report import checking as _section
 from alexnet.training.sgd import PaperSGD
 from alexnet.training.step import TrainStep
 
 if TYPE_CHECKING:
     from alexnet.tools.report import Report, Scale
 
-__all__ = ["colour_classes", "step_against_fp32", "STEP_TOLERANCE", "DATASET"]
+__all__ = [
+    "colour_classes",
+    "step_against_fp32",
+    "STEP_TOLERANCE",
+    "DATASET",
+    "registered",
+    "machine",
+    "lrn",
+    "augmentation",
+    "precision",
+    "throughput",
+    "smoke",
+    "fp16",
+    "resume",
+]
 
 # One step against fp32 (loss: relative error; gradients: largest relative L2 error of a parameter tensor).
 # Reduced precision changes which max-pool input wins and which ReLUs are open for a few activations,
 # so the first layers' gradients differ by up to ~20% in bf16 (8 mantissa bits) and ~10% in fp16 (11);
 # a broken branch (a gradient left scaled, a permuted layout) is off by 100% or more.
 STEP_TOLERANCE = {"bf16": {"loss": 1e-2, "grad": 0.35}, "fp16": {"loss": 1e-2, "grad": 0.2}}
-
-DATASET = "doctor-colours"
-
-
-@contextmanager
-def _section(report: Report, section: str, name: str) -> Iterator[None]:
-    """A check that raises becomes one FAIL line naming the error; the report goes on."""
-    try:
-        yield
-    except Exception as e:  # noqa: BLE001 - the doctor reports every failure and continues
-        first = (str(e).strip().splitlines() or [""])[0][:300]
-        report.add(section, name, "FAIL", f"{type(e).__name__}: {first}")
-
-
-# ----------------------------------------------------------------------------- the data
-
-
-def colour_classes(
-    split: str = "train", num_images: int = 2560, image_size: int = 256, num_classes: int = 1000, seed: int = 0, **_
-) -> data.ImageTensorDataset:
-    """Synthetic uint8 images of ``num_classes`` classes told apart by colour, for the doctor's runs.
-
-    Class c has the colour of cell c of a 10 x 10 x 10 grid of RGB values (levels 25 apart), plus
-    pixel noise; so a network can lower its loss within a few hundred steps. Made on the spot.
-    """
-    if not 1 <= num_classes <= 1000:
-        raise ValueError(f"num_classes must lie in [1, 1000], got {num_classes}")
-    g = torch.Generator().manual_seed(seed * 7 + (0 if split == "train" else 1))
-    labels = torch.arange(num_images) % num_classes
-    levels = torch.stack([labels // 100, (labels // 10) % 10, labels % 10], dim=1) * 25 + 15  # (N, 3) in 15..240
-    images = torch.empty(num_images, 3, image_size, image_size, dtype=torch.uint8)
-    for start in range(0, num_images, 256):
-        stop = min(num_images, start + 256)
-        noise = torch.randint(-12, 13, (stop - start, 3, image_size, image_size), generator=g, dtype=torch.int16)
-        images[start:stop] = (levels[start:stop].view(-1, 3, 1, 1) + noise).clamp(0, 255).to(torch.uint8)
-    return data.ImageTensorDataset(images, labels, [f"colour-{c:03d}" for c in range(num_classes)])
-
-
-@contextmanager
-def registered(name: str, loader: Callable[..., Any]) -> Iterator[None]:
-    """Make ``load_dataset(name)`` (and so the trainer) find ``loader`` while the doctor runs."""
-    known = name in data.LOADERS
-    data.LOADERS[name] = loader
-    try:
-        yield
-    finally:
-        if not known:
-            del data.LOADERS[name]
-
-
-def _run_config(scale: Scale, device: torch.device, steps_per_epoch: int, epochs: int, batch: int, **kw) -> TrainConfig:
-    """The paper's model on colour_classes through :func:`alexnet.training.loop.train`, at ``scale``.
-
-    He initialisation (He et al. 2015), not Section 5's N(0, 0.01): with the paper's, the loss sits
-    at ln(1000) for far longer than a smoke run lasts.
-    """
-    return TrainConfig(
-        model="paper",
-        model_options={
-            "width": scale.width,
-            "image_size": scale.paper_crop,
-            "init": "kaiming",
-            "input_convention": "torchvision",
-        },
-        dataset=DATASET,
-        dataset_options={"num_images": steps_per_epoch * batch, "image_size": scale.stored, "num_classes": 1000},
-        val_options={"num_images": min(512, 4 * batch)},
-        epochs=epochs,
-        batch_size=batch,
-        augment="paper",
-        ten_crop=False,
-        progress=False,
-        device=str(device),
-        **kw,
-    )
-
-
-# ----------------------------------------------------------------------------- the checks
 
 
 def machine(report: Report) -> None:
@@ -210,15 +142,7 @@ def step_against_fp32(
         (amp, {"amp": amp, "channels_last": channels_last}),
     ):
         torch.manual_seed(0)
-        model = build_model(
-            "paper",
-            width=width,
-            image_size=size,
-            num_classes=1000,
-            init="kaiming",
-            input_convention="torchvision",
-            dropout=0.0,
-        )
+        model = build_model("paper", width=width, image_size=size, num_classes=1000, dropout=0.0, **HE_STANDARDISED)
         model.to(device)
         step = TrainStep(model, PaperSGD(model.parameters()), device, **options)
         g = torch.Generator().manual_seed(1)
@@ -287,72 +211,6 @@ def throughput(report: Report, compile: bool) -> None:
     if not compile:
         why = "CPU mode: compiling takes about a minute per shape here; --compile includes it"
         report.add(s, "compiled rows", "SKIP", why if dev.type == "cpu" else "--no-compile")
-
-
-def _peak_memory(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB allocated on the GPU at most"
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
-    return f"{kib / 2**20:.2f} GiB resident at most (the whole process)"
-
-
-def smoke(report: Report, tmp: Path) -> None:
-    s, sc, dev = "smoke run (trainer)", report.scale, report.device
-    steps = sc.smoke_epochs * sc.smoke_steps_per_epoch
-    with _section(report, s, "trainer"):
-        config = _run_config(sc, dev, sc.smoke_steps_per_epoch, sc.smoke_epochs, sc.smoke_batch)
-        if dev.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(dev)
-        tic = time.perf_counter()
-        result = train(config)
-        seconds = time.perf_counter() - tic
-        losses = [r["train_loss"] for r in result.history]  # each the mean of smoke_steps_per_epoch steps
-        report.add(s, "run", "INFO",
-                   f"{steps} steps of {sc.smoke_batch}: paper model width {sc.width}, 1000 classes, uint8 "
-                   f"{sc.stored} px on {dev.type} cropped to {sc.paper_crop}, crops + flips + PCA colour; {seconds:.1f} s")  # fmt: skip
-        report.check(s, "loss finite", all(map(math.isfinite, losses)), f"last epoch {losses[-1]:.4f}")
-        k = max(1, 50 // sc.smoke_steps_per_epoch)
-        first, last = sum(losses[:k]) / k, sum(losses[-k:]) / k
-        report.check(s, "mean loss of the last 50 steps < first 50", last < first, f"{first:.4f} -> {last:.4f}")
-        speeds = sorted(r["images_per_second"] for r in result.history[1:])  # the first epoch warms up
-        median = speeds[len(speeds) // 2]
-        report.add(s, "images/s incl. augmentation", "INFO", f"{median:,.0f} (median over epochs 2-{len(losses)})")
-        if dev.type == "cuda" and "H100" in torch.cuda.get_device_name(dev):
-            report.check(s, "H100 goal: >= 20,000 images/s end to end", median >= 20_000, f"{median:,.0f}")
-        report.add(s, "peak memory", "INFO", _peak_memory(dev))
-
-
-def fp16(report: Report, tmp: Path) -> None:
-    s, sc, dev = "fp16 + gradient scaler (trainer)", report.scale, report.device
-    with _section(report, s, "fp16 run"):
-        config = _run_config(sc, dev, 4, 2, sc.fp16_batch, amp="fp16", out=str(tmp / "fp16"))
-        result = train(config)
-        losses = [r["train_loss"] for r in result.history]
-        scaler = load_checkpoint(tmp / "fp16")["scaler"]
-        report.check(s, "forced fp16 run: loss finite, scaler running", all(map(math.isfinite, losses)) and scaler.get("scale", 0) > 0,
-                     f"2 epochs of 4 steps of {sc.fp16_batch}: losses {', '.join(f'{v:.4f}' for v in losses)}; "
-                     f"scale {scaler.get('scale', 0):.0f}")  # fmt: skip
-
-
-def resume(report: Report, tmp: Path) -> None:
-    s, sc, dev = "checkpoint + resume", report.scale, report.device
-    with _section(report, s, "resume"):
-        config = _run_config(sc, dev, 4, 3, sc.resume_batch)
-        whole = train(dataclasses.replace(config, out=str(tmp / "whole")))
-        train(dataclasses.replace(config, out=str(tmp / "parts"), stop_after=1))
-        resumed = train(dataclasses.replace(config, out=str(tmp / "parts"), resume=True))
-        keys = ("train_loss", "val_loss", "val_top1_error")
-        diff = max(abs(a[k] - b[k]) for a, b in zip(whole.history, resumed.history, strict=True) for k in keys)
-        weights = max(
-            (a.float() - b.float()).abs().max().item()
-            for a, b in zip(whole.model.state_dict().values(), resumed.model.state_dict().values(), strict=True)
-        )
-        if dev.type == "cpu":  # deterministic: the same numbers, bit for bit
-            ok, rule = diff == 0 and weights == 0, "identical on a CPU"
-        else:  # GPU kernels (atomics, autotuned algorithms) are not bitwise reproducible
-            ok, rule = diff <= 1e-2 and len(resumed.history) == 3, "within 1e-2 on a GPU"
-        report.check(s, "stop after epoch 1, resume, = uninterrupted run", ok,
-                     f"3 epochs; largest metric difference {diff:.1e}, largest weight difference {weights:.1e} ({rule})")  # fmt: skip
 
 
 def _scale_words(scale: Scale) -> str:

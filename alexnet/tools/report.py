@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["Scale", "SCALES", "Line", "Report"]
+__all__ = ["Scale", "SCALES", "Line", "Report", "checking"]
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,10 @@ class Scale:
 SCALES = {
     "full": Scale("full", 1.0, 227, 224, 256, (128, 256), 20, 5, True, 256, 20, 10, 64, 128, 128, 600.0),
     # compile is left out on a CPU: compiling one shape takes about a minute there
-    # (tests/test_fast_path.py::test_compiled_step_matches_the_fp32_step runs it)
+    # (tests/training/test_step.py::test_compiled_step_matches_the_fp32_step runs it)
     "reduced": Scale("reduced", 0.25, 67, 67, 76, (32, 64), 3, 1, False, 16, 20, 10, 8, 16, 8, 120.0),
 }
+
 
 @dataclass
 class Line:
@@ -79,3 +81,13 @@ class Report:
         counts = {s: sum(line.status == s for line in self.lines) for s in ("PASS", "FAIL", "INFO", "SKIP")}
         out += ["", ", ".join(f"{v} {k}" for k, v in counts.items()), ""]
         return "\n".join(out)
+
+
+@contextmanager
+def checking(report: Report, section: str, name: str) -> Iterator[None]:
+    """A check that raises becomes one FAIL line naming the error; the report goes on."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - the doctor reports every failure and continues
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        report.add(section, name, "FAIL", f"{type(e).__name__}: {first}")

@@ -1,6 +1,4 @@
-"""Checkpoints and the run folder that ``train --out DIR`` writes: safe to load, safe to crash.
-
-A run folder holds three files of ours:
+"""The checkpoint and the metrics of a run folder (:mod:`alexnet.training.run_folder`): safe to load, safe to crash.
 
 * ``checkpoint.pt``, the truth: the network, the optimiser, the schedule, the random-number
   states and the per-epoch history. It is written to a fresh temporary file in the same folder
@@ -10,8 +8,6 @@ A run folder holds three files of ours:
 * ``metrics.jsonl``, one line per epoch, derived from the checkpoint's history. It is written
   *after* the checkpoint, and rewritten from the checkpoint at every start and resume, so a
   crash between the two writes loses no epoch's record.
-* ``.lock``, held with ``fcntl.flock`` by the one run that writes the folder; it names that
-  run's process id and command, so a second run into the same folder refuses and says whose it is.
 
 Loading never runs code from the file: ``torch.load(..., weights_only=True)`` rebuilds only
 tensors and plain containers, so a downloaded checkpoint is as safe to open as an image.
@@ -26,8 +22,6 @@ import os
 import random
 import re
 import shutil
-import stat
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -35,11 +29,10 @@ from typing import Any
 
 import torch
 
+from alexnet.training.errors import TrainingError
+from alexnet.training.run_folder import CHECKPOINT_NAME, METRICS_NAME
+
 __all__ = [
-    "TrainingError",
-    "CHECKPOINT_NAME",
-    "METRICS_NAME",
-    "LOCK_NAME",
     "CHECKPOINT_FORMAT",
     "load_checkpoint",
     "save_checkpoint",
@@ -48,12 +41,8 @@ __all__ = [
     "model_from_checkpoint",
     "rng_states",
     "set_rng_states",
-    "RunFolder",
 ]
 
-CHECKPOINT_NAME = "checkpoint.pt"
-METRICS_NAME = "metrics.jsonl"
-LOCK_NAME = ".lock"
 # 1: random-number states as Python/numpy objects; 2: as tensors and plain types, plus the CPU thread count;
 # 3: the network's input convention and the training set's mean image ("inputs") instead of a mean RGB
 CHECKPOINT_FORMAT = 3
@@ -69,10 +58,6 @@ REQUIRED_KEYS = (
     "inputs",
     "classes",
 )
-
-
-class TrainingError(RuntimeError):
-    """A run that cannot go on, with a message meant for the person who started it (no traceback)."""
 
 
 # ----------------------------------------------------------------------------- random-number states
@@ -205,19 +190,6 @@ def write_metrics(history: list[dict[str, Any]], out: Path) -> None:
         ) from None
 
 
-def remove_stale_temporaries(out: Path) -> list[Path]:
-    """Delete temporary files our writers left in ``out`` after a crash (call only while holding the lock)."""
-    removed = []
-    for name in (CHECKPOINT_NAME, METRICS_NAME):
-        # today's mkstemp names (.checkpoint.pt.XXXXXXXX.tmp) and the older .checkpoint.pt.tmpPID
-        for pattern in (f".{name}.*.tmp", f".{name}.tmp*"):
-            for path in out.glob(pattern):
-                if path.is_symlink() or path.is_file():  # unlink never follows a link
-                    path.unlink(missing_ok=True)
-                    removed.append(path)
-    return removed
-
-
 # ----------------------------------------------------------------------------- reading
 
 
@@ -339,77 +311,3 @@ def read_metrics(out: str | os.PathLike) -> list[dict[str, Any]]:
                     "run's options rewrites it from the checkpoint"
                 ) from None
     return records
-
-
-# ----------------------------------------------------------------------------- the run folder
-
-
-class RunFolder:
-    """Holds ``OUT/.lock`` for the duration of a run; checks on entry that the folder can be written.
-
-    ``with RunFolder(out):`` makes ``out`` (and its parents) if needed, refuses a path that is a
-    file or cannot be written, refuses a folder another run holds (naming its pid and command),
-    and removes temporary files that a crashed run of ours left.
-    """
-
-    def __init__(self, out: str | os.PathLike) -> None:
-        self.out = Path(out)
-        self._fd: int | None = None
-
-    def __enter__(self) -> RunFolder:
-        out = self.out
-        if out.exists() and not out.is_dir():
-            raise TrainingError(f"--out {out} is a file, not a folder: choose a folder for checkpoint.pt and metrics")
-        lock = out / LOCK_NAME
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            # O_NOFOLLOW: a link planted at OUT/.lock must not make the truncation below reach the file it names
-            fd = os.open(
-                lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644
-            )
-        except OSError as e:
-            if lock.is_symlink():
-                raise TrainingError(
-                    f"{lock} is a symbolic link, not the run's lock file: remove it (the file it points to is untouched)"
-                ) from None
-            if lock.exists() and not lock.is_file():
-                raise TrainingError(
-                    f"{lock} is not a regular file: remove it; a run writes its own lock file there"
-                ) from None
-            raise TrainingError(
-                f"cannot write to --out {out} ({e.strerror or e}): choose a folder you can write to"
-            ) from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO or a device where the lock file belongs
-            os.close(fd)
-            raise TrainingError(f"{lock} is not a regular file: remove it; a run writes its own lock file there")
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; the folder is used unlocked
-            fcntl = None
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
-                os.close(fd)
-                raise TrainingError(
-                    f"--out {out} is in use by another run ({holder}); wait for it to end, or choose another --out"
-                ) from None
-            except OSError:  # a filesystem without locks (some network drives): go on unlocked
-                pass
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()}: {' '.join(sys.argv) or 'python'}".encode(), 0)
-        except OSError as e:
-            os.close(fd)
-            raise TrainingError(
-                f"cannot write to --out {out} ({e.strerror or e}): choose a folder you can write to"
-            ) from None
-        self._fd = fd
-        remove_stale_temporaries(out)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the flock
-            self._fd = None

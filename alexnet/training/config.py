@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from alexnet.data.augment import check_augment
 from alexnet.nn.config import PRESETS, AlexNetConfig
 from alexnet.nn.fields import check_types
 from alexnet.training.step import PRECISIONS
@@ -59,7 +60,7 @@ class TrainConfig:
     lr_factor: float = 0.1  # "divide the learning rate by 10"
     lr_patience: int = 2  # epochs without improvement before a division (the paper gives no number)
     lr_drops: int = 3  # the paper divided three times
-    augment: str = "paper"  # "paper": crop + flip + PCA colour (4.1); "crop-flip"; "none" (centre crop)
+    augment: str = "paper"  # one of alexnet.data.augment.AUGMENTS: "paper" is crop + flip + PCA colour (4.1)
     pca_std: float = 0.1  # Section 4.1: alpha ~ N(0, 0.1)
     ten_crop: bool = _setting(True)  # ten-crop error at the end (Section 4.1)
     seed: int = 0
@@ -83,8 +84,7 @@ class TrainConfig:
             raise ValueError(
                 f"optimizer must be 'paper' (Section 5's rule) or 'torch' (torch.optim.SGD), got {self.optimizer!r}"
             )
-        if self.augment not in ("paper", "crop-flip", "none"):
-            raise ValueError(f"augment must be 'paper', 'crop-flip' or 'none', got {self.augment!r}")
+        check_augment(self.augment)
         if not 0 < self.lr_factor < 1:
             raise ValueError(f"lr_factor must lie in (0, 1), got {self.lr_factor!r}")
         if self.lr_patience < 0 or self.lr_drops < 0 or self.momentum < 0 or self.weight_decay < 0:

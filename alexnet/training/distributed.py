@@ -13,7 +13,7 @@ import os
 
 import torch
 
-from alexnet.training.checkpoint import TrainingError
+from alexnet.training.errors import TrainingError
 
 __all__ = ["resolve_device", "init", "all_reduce", "barrier", "synchronize"]
 

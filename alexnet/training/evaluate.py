@@ -26,7 +26,6 @@ from alexnet.training.distributed import all_reduce
 
 __all__ = [
     "topk_error",
-    "eval_mode",
     "evaluate_model",
     "ten_crop_predict",
     "center_crop_predict",
@@ -102,11 +101,7 @@ def ten_crop_predict(
 
 
 def center_crop_predict(
-    model: torch.nn.Module,
-    images: torch.Tensor,
-    size: int = 224,
-    inputs=None,
-    batch_size: int = 64,
+    model: torch.nn.Module, images: torch.Tensor, size: int = 224, inputs=None, batch_size: int = 64
 ) -> torch.Tensor:
     """The single-patch baseline for :func:`ten_crop_predict`: softmax outputs on the central patch."""
     from alexnet.data.augment import center_crop

@@ -39,15 +39,17 @@ from alexnet.chapters.mode import is_rehearsal, rehearsed
 from alexnet.data.inputs import ModelInput
 from alexnet.nn.model import AlexNet
 from alexnet.training import distributed
-from alexnet.training.checkpoint import RunFolder, TrainingError
-from alexnet.training.config import RUN_FIELDS, TrainConfig
+from alexnet.training.config import TrainConfig
 from alexnet.training.cost import memory_line, time_line
 from alexnet.training.distributed import resolve_device
+from alexnet.training.errors import TrainingError
 from alexnet.training.evaluate import evaluate_model
 from alexnet.training.progress import bar, epoch_line, say
+from alexnet.training.run_folder import RunFolder
 from alexnet.training.state import RunState, epoch_seed, save, setup
 
-__all__ = ["TrainConfig", "TrainResult", "RUN_FIELDS", "train", "train_one_epoch"]
+__all__ = ["TrainResult", "train", "train_one_epoch"]
+
 
 @dataclass
 class TrainResult:

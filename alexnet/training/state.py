@@ -29,8 +29,6 @@ from alexnet.data.inputs import ModelInput
 from alexnet.nn.model import AlexNet, build_model
 from alexnet.training.checkpoint import (
     CHECKPOINT_FORMAT,
-    CHECKPOINT_NAME,
-    TrainingError,
     load_checkpoint,
     rng_states,
     save_checkpoint,
@@ -38,11 +36,14 @@ from alexnet.training.checkpoint import (
     write_metrics,
 )
 from alexnet.training.config import run_fields
+from alexnet.training.errors import TrainingError
 from alexnet.training.progress import say
+from alexnet.training.run_folder import CHECKPOINT_NAME, holds_a_run, refuse_to_overwrite
 from alexnet.training.sgd import make_optimizer, make_scheduler
 from alexnet.training.step import TrainStep
 
 __all__ = ["RunState", "setup", "save", "epoch_seed"]
+
 
 @dataclass
 class RunState:
@@ -79,14 +80,10 @@ class RunState:
 
 def _resume_checkpoint(config, out: Path | None, device, lead: bool, talk: bool) -> dict | None:
     """The checkpoint a resumed run continues (None for a new run), checked against ``config``."""
-    if out and not config.resume and (out / CHECKPOINT_NAME).is_file():
-        raise TrainingError(
-            f"{out} already holds the checkpoint of a run: continue it with resume=True (--resume), "
-            "or choose another output folder (--out)"
-        )
+    refuse_to_overwrite(out, config.resume)
     if not config.resume:
         return None
-    if not (out / CHECKPOINT_NAME).is_file():
+    if not holds_a_run(out):
         say(talk, f"no checkpoint in {out} yet: starting from epoch 1")
         return None
     checkpoint = load_checkpoint(out, map_location="cpu")

@@ -1,1 +1,0 @@
-"""A stand-in for Colab's ``google`` package, put on the path of a rehearsal kernel by tests/test_rehearsal.py."""
