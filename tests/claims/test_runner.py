@@ -28,19 +28,22 @@ def tiny(monkeypatch):
     return CLAIMS["relu"]
 
 
-def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny):
-    seen = []
-    real = claims._train_arm
+@pytest.fixture
+def trained(monkeypatch):
+    """The (seed, learning rate) of every network the runner trains, in order."""
+    seen, real = [], claims._train_arm
 
     def spy(claim, options, data, budget, seed, lr, eval_every=1):
         seen.append((seed, lr))
         return real(claim, options, data, budget, seed, lr, eval_every)
 
-    claims._train_arm, saved = spy, claims._train_arm
-    try:
-        result = run_claim("relu", seed_offset=5, log=None)  # the design's number of seeds, 2
-    finally:
-        claims._train_arm = saved
+    monkeypatch.setattr(claims, "_train_arm", spy)
+    return seen
+
+
+def test_the_runner_tunes_on_its_own_seed_and_reports_every_seed(tiny, trained):
+    seen = trained
+    result = run_claim("relu", seed_offset=5, log=None)  # the design's number of seeds, 2
     assert [s for s, _ in seen[:4]] == [TUNING_SEED] * 4  # 2 arms x 2 learning rates, on the tuning seed only
     assert sorted({s for s, _ in seen[4:]}) == [5, 6] and len(seen) == 8
     assert set(result.learning_rates) == {"ReLU", "tanh"} and all(
@@ -175,19 +178,9 @@ def test_a_design_states_its_seeds_and_the_power_calculation_that_fixed_them():
     assert "seeds: 100-101 (2 seeds;" in CLAIMS["relu"].describe(seeds=2, seed_offset=100)
 
 
-def test_given_learning_rates_skip_the_sweep_and_must_name_every_arm(tiny):
-    seen = []
-    real = claims._train_arm
-
-    def spy(claim, options, data, budget, seed, lr, eval_every=1):
-        seen.append((seed, lr))
-        return real(claim, options, data, budget, seed, lr, eval_every)
-
-    claims._train_arm, saved = spy, claims._train_arm
-    try:
-        result = run_claim("relu", seed_offset=5, log=None, learning_rates={"ReLU": 0.01, "tanh": 0.001})
-    finally:
-        claims._train_arm = saved
+def test_given_learning_rates_skip_the_sweep_and_must_name_every_arm(tiny, trained):
+    seen = trained
+    result = run_claim("relu", seed_offset=5, log=None, learning_rates={"ReLU": 0.01, "tanh": 0.001})
     assert TUNING_SEED not in {s for s, _ in seen} and result.learning_rates == {"ReLU": 0.01, "tanh": 0.001}
     assert result.sweep == {}
     with pytest.raises(ValueError, match="must name every arm"):

@@ -23,7 +23,7 @@ from alexnet.data.inputs import (
     subtract_mean_activity,
 )
 
-from ..messages import assert_one_line
+from ..messages import assert_one_line, raises_one_line
 
 
 def _images(n, h, w, seed=0):
@@ -217,6 +217,4 @@ BAD = {
 @pytest.mark.parametrize("case", BAD)
 def test_a_bad_input_gets_one_line(case):
     call, pattern = BAD[case]
-    with pytest.raises(ValueError) as info:
-        call()
-    assert_one_line(info.value, pattern)
+    raises_one_line(call, pattern, ValueError)

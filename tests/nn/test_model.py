@@ -10,7 +10,7 @@ from torch import nn
 from alexnet import AlexNet, AlexNetConfig, build_model
 from alexnet.nn.lrn import LocalResponseNorm
 
-from ..messages import CLEAR, assert_one_line
+from ..messages import raises_one_line
 
 
 def n_params(model):
@@ -250,9 +250,7 @@ BATCHES = {
 def test_bad_batches(case):
     """A batch of another dtype than the weights, an empty one, a NaN or infinite pixel: one line naming it."""
     call, pattern = BATCHES[case]
-    with pytest.raises(CLEAR) as info:
-        call()
-    assert_one_line(info.value, pattern)
+    raises_one_line(call, pattern)
 
 
 def test_good_batches_still_pass():
