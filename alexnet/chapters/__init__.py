@@ -3,7 +3,7 @@
 * ``mode``: quick or full mode (:func:`is_quick`, :func:`pick`, :func:`mode_name`) and the
   machine a chapter ran on (:func:`hardware`);
 * ``plots``: the chapters' figures and HTML tables; ``diagrams``: the two towers drawn;
-* ``published``: the paper's published numbers, typed in once (``PAPER``, ``PAPER_ABLATIONS``...);
+* ``published``: the paper's published numbers, typed in once (``PAPER_RESULTS``, ``PAPER_ABLATIONS``...);
 * ``colab``: Google Drive on Colab; ``pretrained``: torchvision's ImageNet weights.
 
 Every public name of the modules listed at the end is importable from here (``from alexnet.chapters import is_quick, plot_band``).

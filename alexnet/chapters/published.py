@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Reported",
-    "PAPER",
+    "PAPER_RESULTS",
     "PAPER_ABLATIONS",
     "PAPER_FALL_2009",
     "torchvision_reported",
@@ -35,7 +35,7 @@ class Reported:
     source: str
 
 
-PAPER = [
+PAPER_RESULTS = [
     Reported("Sparse coding (ILSVRC-2010 winner)", "ILSVRC-2010 test", 47.1, 28.2, "paper, Table 1"),
     Reported("SIFT + FVs", "ILSVRC-2010 test", 45.7, 25.7, "paper, Table 1"),
     Reported("CNN (ten patches)", "ILSVRC-2010 test", 37.5, 17.0, "paper, Table 1"),

@@ -84,7 +84,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from alexnet.nn.arithmetic import format_table, layer_table
+    from alexnet.nn.arithmetic import format_layer_table, layer_table
     from alexnet.nn.model import build_model
 
     scale: dict[str, Any] = {"width": args.width, "num_classes": args.classes}
@@ -92,7 +92,7 @@ def _summary(args: argparse.Namespace) -> int:
         scale["image_size"] = args.image_size
     model = build_model(args.model, **scale)
     print(f"{args.model}: {model.config.image_size}x{model.config.image_size} input, width {args.width}")
-    print(format_table(layer_table(model, model.config.image_size)))
+    print(format_layer_table(layer_table(model, model.config.image_size)))
     return 0
 
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from alexnet.nn.modes import eval_mode
 
-__all__ = ["conv_output_size", "LayerRow", "macs", "layer_table", "totals", "format_table"]
+__all__ = ["conv_output_size", "LayerRow", "macs", "layer_table", "totals", "format_layer_table"]
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int = 0, ceil_mode: bool = False) -> int:
@@ -132,7 +132,7 @@ def totals(rows: Sequence[LayerRow]) -> dict[str, int]:
     }
 
 
-def format_table(rows: Sequence[LayerRow]) -> str:
+def format_layer_table(rows: Sequence[LayerRow]) -> str:
     """The layer table as aligned text, with a totals line: what the chapters print."""
     header = f"{'layer':<8} {'kind':<18} {'output':>15} {'params':>12} {'MACs':>13} {'neurons':>9}"
     lines = [header, "-" * len(header)]

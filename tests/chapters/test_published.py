@@ -6,7 +6,13 @@ import re
 import pytest
 import torchvision
 
-from alexnet.chapters.published import PAPER, PAPER_ABLATIONS, PAPER_FALL_2009, format_reported, torchvision_reported
+from alexnet.chapters.published import (
+    PAPER_ABLATIONS,
+    PAPER_FALL_2009,
+    PAPER_RESULTS,
+    format_reported,
+    torchvision_reported,
+)
 
 # torchvision's model card for alexnet (pytorch.org/vision/stable/models/generated/torchvision.models.alexnet.html),
 # AlexNet_Weights.IMAGENET1K_V1: Acc@1 56.522, Acc@5 79.066 on ImageNet-1K, resize 256, central crop 224.
@@ -34,7 +40,7 @@ def test_the_installed_torchvision_still_publishes_the_model_cards_numbers():
 
 
 def test_every_paper_number_names_where_it_is_printed():
-    for row in [*PAPER, *PAPER_ABLATIONS]:
+    for row in [*PAPER_RESULTS, *PAPER_ABLATIONS]:
         assert re.search(r"paper, (Table \d|Section \d)", row.source), row
 
 
@@ -61,7 +67,7 @@ SECTION_6 = {
 
 def test_paper_tables_agree_with_the_papers_prose():
     """Each quoted sentence's numbers are the row's: top-1 and top-5 where it gives two, top-5 where one."""
-    rows = {(r.model, r.data): r for r in PAPER}
+    rows = {(r.model, r.data): r for r in PAPER_RESULTS}
     assert set(SECTION_6) <= set(rows)
     for key, sentence in SECTION_6.items():
         numbers = [float(x) for x in re.findall(r"(\d+\.\d)%", sentence)]
@@ -107,7 +113,7 @@ NAMES = {
 
 
 def test_every_table_row_is_the_papers_table():
-    """PAPER's Table 1 and Table 2 rows are the tables' cells, each once: Table 1 is ILSVRC-2010 test; Table 2 gives
+    """PAPER_RESULTS's Table 1 and Table 2 rows are the tables' cells, each once: Table 1 is ILSVRC-2010 test; Table 2 gives
     validation top-1 and top-5 and, where the entry was submitted, test top-5 (its test top-1 was not published)."""
     expected = {(NAMES[m], "ILSVRC-2010 test", t1, t5, "paper, Table 1") for m, (t1, t5) in TABLE_1.items()}
     for m, (val1, val5, test5) in TABLE_2.items():
@@ -115,7 +121,7 @@ def test_every_table_row_is_the_papers_table():
             expected.add((NAMES[(m, "val")], "ILSVRC-2012 val", val1, val5, "paper, Table 2"))
         if test5 is not None:
             expected.add((NAMES[(m, "test")], "ILSVRC-2012 test", None, test5, "paper, Table 2"))
-    rows = [(r.model, r.data, r.top1, r.top5, r.source) for r in PAPER if "Table" in r.source]
+    rows = [(r.model, r.data, r.top1, r.top5, r.source) for r in PAPER_RESULTS if "Table" in r.source]
     assert len(rows) == len(set(rows)) and set(rows) == expected
 
 
