@@ -37,8 +37,8 @@ __all__ = [
     "bench_lrn",
     "format_bench",
     "format_lrn",
-    "CPU_SCALE",
-    "PAPER_SCALE",
+    "CPU_SETTINGS",
+    "PAPER_SETTINGS",
     "RATIO_NOTE",
     "settings",
 ]
@@ -47,8 +47,8 @@ __all__ = [
 # What a CPU runs when no scale is given: the quick runs' scale (the paper's model at a quarter of its
 # width, 67-pixel crops). The paper's scale (width 1, 227 px, batch 256) takes about 14 s per step on
 # a 2-core CPU, several minutes for one bench.
-CPU_SCALE: dict[str, Any] = {"width": 0.25, "image_size": 67, "num_classes": 1000, "batch_size": 64, "steps": 10}
-PAPER_SCALE: dict[str, Any] = {"width": 1.0, "num_classes": 1000, "batch_size": 256, "steps": 10}
+CPU_SETTINGS: dict[str, Any] = {"width": 0.25, "image_size": 67, "num_classes": 1000, "batch_size": 64, "steps": 10}
+PAPER_SETTINGS: dict[str, Any] = {"width": 1.0, "num_classes": 1000, "batch_size": 256, "steps": 10}
 
 RATIO_NOTE = (
     "speed-up = a path's images/s divided by the fp32 loop's (the first row): 2.00x means twice as many "
@@ -70,11 +70,11 @@ class BenchResult:
 
 def settings(device: torch.device, full: bool = False, **given: Any) -> tuple[dict[str, Any], str]:
     """The scale ``bench`` runs at, and a line that says which: the options given, the rest from
-    :data:`PAPER_SCALE`; but on a CPU given no width, image size or batch size (and not ``full``): :data:`CPU_SCALE`."""
+    :data:`PAPER_SETTINGS`; but on a CPU given no width, image size or batch size (and not ``full``): :data:`CPU_SETTINGS`."""
     chosen = {k: v for k, v in given.items() if v is not None}
     # a CPU with no scale option: the reduced scale; any of them: the paper's scale for the rest, as on a GPU
     reduced = device.type != "cuda" and not full and not {"width", "image_size", "batch_size"} & set(chosen)
-    out = {**(CPU_SCALE if reduced else PAPER_SCALE), **chosen}
+    out = {**(CPU_SETTINGS if reduced else PAPER_SETTINGS), **chosen}
     if reduced:
         note = (
             f"a CPU: the reduced scale (width {out['width']}, {out['image_size']} px, batch {out['batch_size']}); "

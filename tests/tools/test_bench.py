@@ -11,16 +11,16 @@ CPU = torch.device("cpu")
 
 def test_a_cpu_gets_the_reduced_scale_unless_told_otherwise():
     s, note = B.settings(CPU)
-    assert s == B.CPU_SCALE and "reduced scale" in note and "--full" in note
+    assert s == B.CPU_SETTINGS and "reduced scale" in note and "--full" in note
     s, _ = B.settings(CPU, full=True)
-    assert s == B.PAPER_SCALE
+    assert s == B.PAPER_SETTINGS
     s, note = B.settings(CPU, batch_size=8, width=0.5)  # what was given is kept
     assert s["batch_size"] == 8 and s["width"] == 0.5 and note == "the scale asked for"
     s, _ = B.settings(CPU, batch_size=256, steps=2)  # a scale option: the rest is the paper's (RESULTS.md's rows)
     assert s["width"] == 1.0 and "image_size" not in s and s["steps"] == 2
     s, _ = B.settings(CPU, steps=3)  # steps alone do not change the scale
     assert s["width"] == 0.25 and s["steps"] == 3
-    assert B.settings(torch.device("cuda"))[0] == B.PAPER_SCALE  # a GPU: the paper's scale
+    assert B.settings(torch.device("cuda"))[0] == B.PAPER_SETTINGS  # a GPU: the paper's scale
 
 
 def test_the_table_states_the_ratio_to_the_fp32_loop():
