@@ -1,9 +1,10 @@
 """The paper's claims about its mechanisms (Sections 3.1-4.2) as experiments: designs, the runner, statistics, recorded evidence.
 
-* ``designs``: each claim's :class:`Claim` and :class:`Design`, fixed before anything ran
-  (``CLAIMS``; the data and measures they use, ``designs.synthetic``, ``photo_patches``...);
-* ``fit``: the small training loop the claims run, the four-layer CIFAR-10 network of Figure 1
-  (``fit.four_layer_net``), ``seed_everything``, ``format_table``;
+* ``claim``: what a :class:`Claim` and its :class:`Design` hold; ``designs``: the five claims,
+  fixed before anything ran (``CLAIMS``); ``materials``: the data, networks and measures they use
+  (``synthetic``, ``photo_patches``, ``epochs_to_25``...); ``wording``: what each claim says;
+* ``fit``: the small training loop the claims run, ``seed_everything``, ``format_table`` (the
+  four-layer CIFAR-10 network of Figure 1 is :func:`alexnet.nn.four_layer_net`);
 * ``runner``: :func:`run_claim` runs a claim over its seeds; ``claims_rows``: the book's table;
 * ``statistics``: paired effects, their intervals, how many seeds a claim needs;
 * ``evidence``: the recorded runs (``evidence.load``) and the live check against them
@@ -14,7 +15,7 @@
   the checked numbers of the chapters.
 
 Every public name of the modules listed at the end is importable from here (``from alexnet.claims import CLAIMS, run_claim``),
-and ``designs``, ``evidence`` and ``fit`` are attributes too, for a chapter that reads one as a
+and each of those modules is an attribute too, for a chapter that reads one as a
 namespace. Each is imported on first use: the claims train networks, and the records need none
 of it to be read.
 """

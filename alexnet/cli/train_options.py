@@ -3,7 +3,7 @@
 Every option changes a recipe of :mod:`alexnet.training.recipes`: ``CLI_QUICK`` (a reduced-scale run on
 synthetic data, about two minutes on a CPU) when no dataset is named, ``PAPER`` (Section 5 at the
 paper's scale) otherwise; the help texts read their defaults from those recipes. :func:`quick_config`
-turns parsed options into a :class:`~alexnet.training.loop.TrainConfig`, :func:`scale_line` says its scale in
+turns parsed options into a :class:`~alexnet.training.config.TrainConfig`, :func:`scale_line` says its scale in
 words next to the paper's. No torch here at import time: ``python -m alexnet`` handles Ctrl-C from
 its first line.
 """
@@ -184,7 +184,7 @@ def _check_downloaded(dataset: str, root: Path) -> None:
 
 
 def quick_config(args: argparse.Namespace | None = None):
-    """The :class:`~alexnet.training.loop.TrainConfig` of ``train`` with these options (none: ``recipes.CLI_QUICK``).
+    """The :class:`~alexnet.training.config.TrainConfig` of ``train`` with these options (none: ``recipes.CLI_QUICK``).
 
     The options change a recipe of :mod:`alexnet.training.recipes`: ``CLI_QUICK`` on synthetic data, else
     ``PAPER`` (Section 5). They are checked first (:class:`ValueError` or :class:`FileNotFoundError`,

@@ -19,7 +19,7 @@ __all__ = ["Feeder", "load_splits"]
 
 
 def load_splits(config: Any) -> tuple[Any, Any]:
-    """The training and validation splits a :class:`~alexnet.training.loop.TrainConfig` names (``val_options`` for the second only)."""
+    """The training and validation splits a :class:`~alexnet.training.config.TrainConfig` names (``val_options`` for the second only)."""
     train_set = load_dataset(
         config.dataset, "train", root=config.data_root, download=config.download, **config.dataset_options
     )

@@ -83,7 +83,7 @@ class AlexNetConfig:
 
 
 def check_config(config) -> None:
-    """A ``ValueError`` naming the field unless every field of an :class:`~alexnet.nn.model.AlexNetConfig` is valid."""
+    """A ``ValueError`` naming the field unless every field of an :class:`~alexnet.nn.config.AlexNetConfig` is valid."""
     check_types(config)
     if any(c < 1 for c in config.conv_channels):
         raise ValueError(f"conv_channels must be five positive integers, got {config.conv_channels!r}")

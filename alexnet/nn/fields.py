@@ -1,6 +1,6 @@
 """A configuration's fields checked against their annotations, one line for the first that is wrong.
 
-:class:`alexnet.nn.model.AlexNetConfig` and :class:`alexnet.training.loop.TrainConfig` call :func:`check_types`
+:class:`alexnet.nn.config.AlexNetConfig` and :class:`alexnet.training.config.TrainConfig` call :func:`check_types`
 when they are made, so that ``build_model("paper", conv_channels=96)`` names the field and what it
 wants instead of failing three calls later. The annotation is the rule: ``int`` (not a bool),
 ``float`` (any finite real number but a bool), ``bool``, ``str``, ``os.PathLike``, ``dict[...]``,

@@ -1,6 +1,6 @@
 """Every named run of the book and the command line, in one place (nanoGPT's ``config/*.py`` idea).
 
-Each recipe is a :class:`~alexnet.training.loop.TrainConfig`: Section 5's recipe is its defaults, and a
+Each recipe is a :class:`~alexnet.training.config.TrainConfig`: Section 5's recipe is its defaults, and a
 recipe names only what it changes. The book's quick runs are reduced in scale (smaller images,
 narrower layers, fewer epochs) so that a CPU finishes them in about a minute; each chapter prints
 that scale next to the paper's. Use one as it is, or change a field::

@@ -71,7 +71,7 @@ class PaperSGD(torch.optim.Optimizer):
 
 
 def make_optimizer(parameters, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimiser a :class:`~alexnet.training.loop.TrainConfig` names: ``"paper"`` (:class:`PaperSGD`) or ``"torch"`` (``torch.optim.SGD``)."""
+    """The optimiser a :class:`~alexnet.training.config.TrainConfig` names: ``"paper"`` (:class:`PaperSGD`) or ``"torch"`` (``torch.optim.SGD``)."""
     if config.optimizer == "paper":
         return PaperSGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
